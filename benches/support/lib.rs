@@ -1,0 +1,1 @@
+//! Shared setup for the criterion benches (filled in by the benches issue).

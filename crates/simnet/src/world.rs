@@ -1,0 +1,256 @@
+//! Who lives where: the behaviour of every virtual host, as a pure function of `(seed, address)`.
+//! No sockets here, so the ground truth can be computed without a running server.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use wardial_probe::{Cidr, Outcome};
+
+/// What a virtual host does when probed. See the table in DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Behaviour {
+    /// Reads the request, waits `latency`, answers `status` and a small body, closes.
+    Live { latency: Duration, status: u16 },
+    /// Nothing listens.
+    Refused,
+    /// Accepts and never answers.
+    Blackhole,
+    /// Sends a valid status line one byte every `trickle_interval`.
+    Trickle,
+    /// Sends a banner that is not HTTP.
+    Garbage,
+    /// Sends a status line, then a body that never ends.
+    Endless,
+    /// Accepts, then resets the connection without a byte.
+    Reset,
+}
+
+/// The behaviours in a fixed order: indexes into [`Mix`] weights and listener tables.
+pub const KINDS: [&str; 7] = [
+    "live",
+    "refused",
+    "blackhole",
+    "trickle",
+    "garbage",
+    "endless",
+    "reset",
+];
+
+impl Behaviour {
+    /// Index into [`KINDS`].
+    pub fn index(&self) -> usize {
+        match self {
+            Behaviour::Live { .. } => 0,
+            Behaviour::Refused => 1,
+            Behaviour::Blackhole => 2,
+            Behaviour::Trickle => 3,
+            Behaviour::Garbage => 4,
+            Behaviour::Endless => 5,
+            Behaviour::Reset => 6,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        KINDS[self.index()]
+    }
+}
+
+/// Relative weights of the behaviours, in the order of [`KINDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mix(pub [u32; 7]);
+
+impl Mix {
+    /// Looks like the real internet: well under 1% live, a minority refused, most silent. (The
+    /// seed course found 6 servers in 1024 addresses and 71 in 65536.)
+    pub fn realistic() -> Mix {
+        //        live refused blackhole trickle garbage endless reset
+        Mix([60, 1_500, 8_100, 40, 150, 20, 130])
+    }
+
+    /// Every behaviour common enough that a few dozen hosts show them all: for the conformance
+    /// suite and the hostile-peer tests.
+    pub fn every_behaviour() -> Mix {
+        Mix([30, 10, 10, 10, 15, 10, 15])
+    }
+
+    /// Every host live: the latency-bound and overhead-bound races.
+    pub fn all_live() -> Mix {
+        Mix([1, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// Only one behaviour, by name (see [`KINDS`]); `None` for an unknown name.
+    pub fn only(kind: &str) -> Option<Mix> {
+        let i = KINDS.iter().position(|k| *k == kind)?;
+        let mut w = [0; 7];
+        w[i] = 1;
+        Some(Mix(w))
+    }
+}
+
+/// The status codes live hosts answer with, most of them 200.
+pub const STATUSES: [u16; 8] = [200, 200, 200, 200, 301, 302, 403, 404];
+
+/// The status line a trickle host sends, one byte at a time.
+pub const TRICKLE_LINE: &[u8] = b"HTTP/1.1 200 OK\r\n";
+
+/// The configuration of a simulated internet: enough to compute every host's behaviour.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub seed: u64,
+    /// The range it plays by default (it answers for any address asked, but this is the range
+    /// scans and tables use). Inside 127.0.0.0/8, so that a bug that dials a virtual address
+    /// directly still stays on this machine.
+    pub range: Cidr,
+    pub mix: Mix,
+    /// Live hosts pick their latency from these (uniformly, by address).
+    pub latencies: Vec<Duration>,
+    /// The pause between the bytes a trickle host sends.
+    pub trickle_interval: Duration,
+}
+
+impl Default for World {
+    fn default() -> World {
+        World {
+            seed: 1,
+            range: Cidr::new(Ipv4Addr::new(127, 64, 0, 0), 22),
+            mix: Mix::realistic(),
+            latencies: [20, 40, 60, 80, 120, 200]
+                .map(Duration::from_millis)
+                .to_vec(),
+            trickle_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// splitmix64: a tiny, well-mixed hash, written out so the world needs no RNG crate and stays
+/// the same across versions of one.
+fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl World {
+    /// A hash of this world's seed and an address, with a salt per use so the draws are
+    /// independent.
+    pub fn hash(&self, addr: Ipv4Addr, salt: u64) -> u64 {
+        mix64(mix64(self.seed ^ salt.wrapping_mul(0x1000_0000_01b3)) ^ u64::from(u32::from(addr)))
+    }
+
+    /// What the host at `addr` does. Pure: the same world gives the same answer every time.
+    pub fn behaviour(&self, addr: Ipv4Addr) -> Behaviour {
+        let total: u64 = self.mix.0.iter().map(|w| u64::from(*w)).sum();
+        let mut pick = self.hash(addr, 1) % total.max(1);
+        let mut kind = 0;
+        for (i, w) in self.mix.0.iter().enumerate() {
+            if pick < u64::from(*w) {
+                kind = i;
+                break;
+            }
+            pick -= u64::from(*w);
+        }
+        match kind {
+            0 => Behaviour::Live {
+                latency: self.latencies
+                    [(self.hash(addr, 2) % self.latencies.len().max(1) as u64) as usize],
+                status: STATUSES[(self.hash(addr, 3) % STATUSES.len() as u64) as usize],
+            },
+            1 => Behaviour::Refused,
+            2 => Behaviour::Blackhole,
+            3 => Behaviour::Trickle,
+            4 => Behaviour::Garbage,
+            5 => Behaviour::Endless,
+            _ => Behaviour::Reset,
+        }
+    }
+
+    /// The ground truth: the outcome a correct probe with this `timeout` reports for `addr`.
+    pub fn expected(&self, addr: Ipv4Addr, timeout: Duration) -> Outcome {
+        match self.behaviour(addr) {
+            Behaviour::Live { latency, status } => {
+                if latency < timeout {
+                    Outcome::Http { status }
+                } else {
+                    Outcome::Timeout
+                }
+            }
+            Behaviour::Refused => Outcome::Refused,
+            Behaviour::Blackhole => Outcome::Timeout,
+            Behaviour::Trickle => {
+                if self.trickle_interval * (TRICKLE_LINE.len() as u32) < timeout {
+                    Outcome::Http { status: 200 }
+                } else {
+                    Outcome::Timeout
+                }
+            }
+            Behaviour::Garbage => Outcome::NotHttp,
+            Behaviour::Endless => Outcome::Http { status: 200 },
+            Behaviour::Reset => Outcome::Closed,
+        }
+    }
+
+    /// How many hosts of each behaviour the range holds, in the order of [`KINDS`].
+    pub fn census(&self) -> [u64; 7] {
+        let mut n = [0; 7];
+        for addr in self.range {
+            n[self.behaviour(addr).index()] += 1;
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviour_is_a_pure_function_of_seed_and_address() {
+        let w = World::default();
+        let a = Ipv4Addr::new(127, 64, 1, 2);
+        assert_eq!(w.behaviour(a), w.behaviour(a));
+        let other = World { seed: 2, ..World::default() };
+        let differs = w.range.iter().any(|a| w.behaviour(a) != other.behaviour(a));
+        assert!(differs, "the seed must matter");
+    }
+
+    #[test]
+    fn realistic_mix_looks_like_the_internet() {
+        let w = World {
+            range: "127.64.0.0/16".parse().unwrap(),
+            ..World::default()
+        };
+        let n = w.census();
+        let total: u64 = n.iter().sum();
+        assert_eq!(total, 65536);
+        let live = n[0] as f64 / total as f64;
+        assert!(live > 0.001 && live < 0.01, "live share {live}");
+        assert!(n[2] > total / 2, "most hosts are silent");
+        assert!(n[1] < total / 3, "a minority refuses");
+        assert!(n.iter().all(|&k| k > 0), "every behaviour appears: {n:?}");
+    }
+
+    #[test]
+    fn ground_truth_follows_the_timeout() {
+        let w = World {
+            mix: Mix::all_live(),
+            latencies: vec![Duration::from_millis(100)],
+            ..World::default()
+        };
+        let a = w.range.first();
+        let Behaviour::Live { status, .. } = w.behaviour(a) else {
+            panic!("all live")
+        };
+        assert_eq!(w.expected(a, Duration::from_millis(101)), Outcome::Http { status });
+        assert_eq!(w.expected(a, Duration::from_millis(100)), Outcome::Timeout);
+
+        let w = World {
+            mix: Mix::only("trickle").unwrap(),
+            trickle_interval: Duration::from_millis(10),
+            ..World::default()
+        };
+        assert_eq!(w.expected(a, Duration::from_millis(100)), Outcome::Timeout);
+        assert_eq!(w.expected(a, Duration::from_secs(1)), Outcome::Http { status: 200 });
+        assert!(Mix::only("nonsense").is_none());
+    }
+}
