@@ -1,0 +1,105 @@
+//! # The async model on async-std
+//!
+//! **async-std is discontinued upstream** (RUSTSEC-2025-0052: "use smol instead"). It stays here
+//! as the legacy row that older course material uses; new code should use `crates/smol`, which
+//! is built on the same pieces (async-io, async-executor) that async-std was.
+//!
+//! The blocking probe again, written as an `async fn`: the same steps, with `.await` wherever the
+//! blocking probe blocked. An `.await` that cannot finish yet does not block the thread; it
+//! returns to the runtime, which polls other probes until the socket is ready. So one thread can
+//! wait for hundreds of probes, like the callbacks loop, but the code reads top to bottom like
+//! the blocking one.
+//!
+//! One model lives here: [`AsyncStd`] (`async-std`).
+//!
+//! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so each scan
+//! blocks on async-std's `block_on`. async-std's runtime is global: it is started by the library
+//! on first use (an IO reactor thread) and lives for the process, so there is nothing to build
+//! here, and nothing is built per probe.
+//!
+//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
+//! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows only what the runtimes change.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use async_std::io::{ReadExt, WriteExt};
+use async_std::net::TcpStream;
+use futures::stream::{self, StreamExt};
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+
+// ANCHOR: probe
+/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
+/// trickles bytes cannot stretch it.
+pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    let started = Instant::now();
+    let outcome = match async_std::future::timeout(timeout, exchange(&target)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => Outcome::from_io(&e),
+        Err(_elapsed) => Outcome::Timeout,
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Connect, write the request, read until the exchange is decided.
+async fn exchange(target: &Target) -> io::Result<Outcome> {
+    let mut stream = TcpStream::connect(target.dial).await?;
+    stream.write_all(&target.request()).await?;
+    let mut exchange = Exchange::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => return Ok(exchange.eof()),
+            n => {
+                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
+                    return Ok(outcome);
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: probe
+
+// ANCHOR: scan
+/// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+///
+/// `buffer_unordered` rather than spawning a task per probe (a `JoinSet`): it is the same code
+/// on every runtime, it bounds concurrency by its argument alone, and it pulls the next target
+/// only when a slot frees, so the target iterator stays lazy. All probes are polled by the one
+/// task that runs this scan, which costs nothing here: the work is waiting, not computing.
+async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    let probes = stream::iter(config.until_stopped(targets)).map(|t| probe(t, config.timeout));
+    let mut findings = probes.buffer_unordered(config.max_connections);
+    while let Some(finding) = findings.next().await {
+        report.finding(finding);
+    }
+}
+// ANCHOR_END: scan
+
+// ANCHOR: runtime
+/// The `async-std` model.
+#[derive(Debug, Default)]
+pub struct AsyncStd;
+
+impl Probe for AsyncStd {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn scan(
+        &self,
+        targets: Targets<'_>,
+        config: &ScanConfig,
+        on_finding: &mut dyn FnMut(Finding),
+    ) -> ScanSummary {
+        let mut report = Report::new(on_finding);
+        async_std::task::block_on(scan(targets, config, &mut report));
+        report.finish(config)
+    }
+}
+// ANCHOR_END: runtime

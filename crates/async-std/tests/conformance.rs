@@ -1,0 +1,17 @@
+use wardial_async_std::AsyncStd;
+use wardial_simnet::conformance::{check, Expect};
+
+#[test]
+fn async_std_conforms() {
+    check(&AsyncStd, Expect::concurrent(8));
+}
+
+#[test]
+fn async_std_conforms_with_one_connection() {
+    check(&AsyncStd, Expect::sequential());
+}
+
+#[test]
+fn async_std_conforms_with_many_connections() {
+    check(&AsyncStd, Expect::concurrent(512));
+}

@@ -1,0 +1,114 @@
+//! # The async model on smol
+//!
+//! The blocking probe again, written as an `async fn`: the same steps, with `.await` wherever the
+//! blocking probe blocked. An `.await` that cannot finish yet does not block the thread; it
+//! returns to the runtime, which polls other probes until the socket is ready. So one thread can
+//! wait for hundreds of probes, like the callbacks loop, but the code reads top to bottom like
+//! the blocking one.
+//!
+//! One model lives here: [`Smol`] (`smol`).
+//!
+//! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so each scan
+//! blocks on `smol::block_on`. No executor is built: the scan spawns no tasks (one future polls
+//! every probe), and `block_on` is all the executor one future needs; while it waits it drives
+//! smol's IO reactor itself, on this thread. The reactor is global, started once on first use,
+//! so nothing is built per probe.
+//!
+//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
+
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::net::TcpStream;
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+
+// ANCHOR: probe
+/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
+/// trickles bytes cannot stretch it.
+pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    let started = Instant::now();
+    let outcome = match deadline(timeout, exchange(&target)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => Outcome::from_io(&e),
+        Err(_elapsed) => Outcome::Timeout,
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// smol has no `timeout` function: a deadline is a race between the future and a timer, and
+/// `or` resolves to whichever finishes first (dropping the other, which closes its socket).
+async fn deadline<T>(timeout: Duration, fut: impl Future<Output = T>) -> Result<T, ()> {
+    use smol::future::FutureExt;
+    let expire = async {
+        smol::Timer::after(timeout).await;
+        Err(())
+    };
+    async { Ok(fut.await) }.or(expire).await
+}
+
+/// Connect, write the request, read until the exchange is decided.
+async fn exchange(target: &Target) -> io::Result<Outcome> {
+    let mut stream = TcpStream::connect(target.dial).await?;
+    stream.write_all(&target.request()).await?;
+    let mut exchange = Exchange::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => return Ok(exchange.eof()),
+            n => {
+                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
+                    return Ok(outcome);
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: probe
+
+// ANCHOR: scan
+/// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+///
+/// `buffer_unordered` rather than spawning a task per probe (a `JoinSet`): it is the same code
+/// on every runtime, it bounds concurrency by its argument alone, and it pulls the next target
+/// only when a slot frees, so the target iterator stays lazy. All probes are polled by the one
+/// task that runs this scan, which costs nothing here: the work is waiting, not computing.
+async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    let probes = stream::iter(config.until_stopped(targets)).map(|t| probe(t, config.timeout));
+    let mut findings = probes.buffer_unordered(config.max_connections);
+    while let Some(finding) = findings.next().await {
+        report.finding(finding);
+    }
+}
+// ANCHOR_END: scan
+
+// ANCHOR: runtime
+/// The `smol` model.
+#[derive(Debug, Default)]
+pub struct Smol;
+
+impl Probe for Smol {
+    fn name(&self) -> &'static str {
+        "smol"
+    }
+
+    fn scan(
+        &self,
+        targets: Targets<'_>,
+        config: &ScanConfig,
+        on_finding: &mut dyn FnMut(Finding),
+    ) -> ScanSummary {
+        let mut report = Report::new(on_finding);
+        smol::block_on(scan(targets, config, &mut report));
+        report.finish(config)
+    }
+}
+// ANCHOR_END: runtime

@@ -1,0 +1,131 @@
+//! # The async model on tokio
+//!
+//! The blocking probe again, written as an `async fn`: the same steps, with `.await` wherever the
+//! blocking probe blocked. An `.await` that cannot finish yet does not block the thread; it
+//! returns to the runtime, which polls other probes until the socket is ready. So one thread can
+//! wait for hundreds of probes, like the callbacks loop, but the code reads top to bottom like
+//! the blocking one.
+//!
+//! Two models live here: [`Tokio::multi_thread`] (`tokio`, a worker per core) and
+//! [`Tokio::current_thread`] (`tokio-current-thread`, one thread: async concurrency does not
+//! need threads).
+//!
+//! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so this crate
+//! owns its runtime. It is built once, in the constructor, and every scan blocks on it; building
+//! one per probe would cost more than the probe.
+//!
+//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+
+// ANCHOR: probe
+/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
+/// trickles bytes cannot stretch it.
+pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(timeout, exchange(&target)).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => Outcome::from_io(&e),
+        Err(_elapsed) => Outcome::Timeout,
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Connect, write the request, read until the exchange is decided.
+async fn exchange(target: &Target) -> io::Result<Outcome> {
+    let mut stream = TcpStream::connect(target.dial).await?;
+    stream.write_all(&target.request()).await?;
+    let mut exchange = Exchange::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => return Ok(exchange.eof()),
+            n => {
+                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
+                    return Ok(outcome);
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: probe
+
+// ANCHOR: scan
+/// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+///
+/// `buffer_unordered` rather than spawning a task per probe (a `JoinSet`): it is the same code
+/// on every runtime, it bounds concurrency by its argument alone, and it pulls the next target
+/// only when a slot frees, so the target iterator stays lazy. All probes are polled by the one
+/// task that runs this scan, which costs nothing here: the work is waiting, not computing.
+async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    let probes = stream::iter(config.until_stopped(targets)).map(|t| probe(t, config.timeout));
+    let mut findings = probes.buffer_unordered(config.max_connections);
+    while let Some(finding) = findings.next().await {
+        report.finding(finding);
+    }
+}
+// ANCHOR_END: scan
+
+// ANCHOR: runtime
+/// The `tokio` and `tokio-current-thread` models.
+#[derive(Debug)]
+pub struct Tokio {
+    name: &'static str,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Tokio {
+    /// A multi-thread runtime: one worker thread per core.
+    pub fn multi_thread() -> Tokio {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Tokio {
+            name: "tokio",
+            runtime,
+        }
+    }
+
+    /// A current-thread runtime: everything runs on the thread that calls `scan`.
+    pub fn current_thread() -> Tokio {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Tokio {
+            name: "tokio-current-thread",
+            runtime,
+        }
+    }
+}
+
+impl Probe for Tokio {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn scan(
+        &self,
+        targets: Targets<'_>,
+        config: &ScanConfig,
+        on_finding: &mut dyn FnMut(Finding),
+    ) -> ScanSummary {
+        let mut report = Report::new(on_finding);
+        self.runtime.block_on(scan(targets, config, &mut report));
+        report.finish(config)
+    }
+}
+// ANCHOR_END: runtime
