@@ -106,7 +106,11 @@ enum Waiting {
     /// The non-blocking connect to finish.
     Connecting(Then),
     /// Room in the send buffer for the rest of `buf`.
-    Writing { buf: Vec<u8>, sent: usize, then: Then },
+    Writing {
+        buf: Vec<u8>,
+        sent: usize,
+        then: Then,
+    },
     /// Bytes, until the exchange is decided.
     Reading {
         exchange: Exchange,
@@ -187,7 +191,11 @@ impl EventLoop {
         // Both interests for the socket's whole life: mio is edge-triggered, so registering once
         // and draining on every event is cheaper than re-registering at every step.
         let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(e) = self.poll.registry().register(&mut stream, Token(key), interest) {
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, Token(key), interest)
+        {
             return fail(self, e);
         }
         self.serial += 1;

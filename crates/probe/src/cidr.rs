@@ -248,7 +248,9 @@ mod tests {
             assert_eq!(got, want, "{input:?}");
             assert!(!got.to_string().is_empty());
         }
-        assert!(CidrError::BadPrefix("33".into()).to_string().contains("0 to 32"));
+        assert!(CidrError::BadPrefix("33".into())
+            .to_string()
+            .contains("0 to 32"));
     }
 
     #[test]

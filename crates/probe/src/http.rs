@@ -49,7 +49,8 @@ impl Exchange {
     /// [`Exchange::eof`]).
     pub fn feed(&mut self, bytes: &[u8]) -> Step {
         let room = MAX_READ - self.received.len();
-        self.received.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.received
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
 
         let mut headers = [httparse::EMPTY_HEADER; 16];
         let mut response = httparse::Response::new(&mut headers);

@@ -356,7 +356,11 @@ mod tests {
         let mut on = |_f: Finding| seen += 1;
         let mut report = Report::new(&mut on);
         let t = Target::direct(Ipv4Addr::LOCALHOST, 80);
-        for outcome in [Outcome::Http { status: 200 }, Outcome::Timeout, Outcome::Timeout] {
+        for outcome in [
+            Outcome::Http { status: 200 },
+            Outcome::Timeout,
+            Outcome::Timeout,
+        ] {
             report.finding(Finding {
                 target: t,
                 outcome,

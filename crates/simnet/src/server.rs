@@ -213,7 +213,8 @@ impl Simnet {
     pub fn reset_stats(&self) {
         let c = &self.counters;
         c.accepted.store(0, Ordering::SeqCst);
-        c.peak_open.store(c.open.load(Ordering::SeqCst), Ordering::SeqCst);
+        c.peak_open
+            .store(c.open.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
     /// Every listening address with the behaviour it plays (for `wardial simnet`).

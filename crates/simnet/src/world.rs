@@ -209,7 +209,10 @@ mod tests {
         let w = World::default();
         let a = Ipv4Addr::new(127, 64, 1, 2);
         assert_eq!(w.behaviour(a), w.behaviour(a));
-        let other = World { seed: 2, ..World::default() };
+        let other = World {
+            seed: 2,
+            ..World::default()
+        };
         let differs = w.range.iter().any(|a| w.behaviour(a) != other.behaviour(a));
         assert!(differs, "the seed must matter");
     }
@@ -241,7 +244,10 @@ mod tests {
         let Behaviour::Live { status, .. } = w.behaviour(a) else {
             panic!("all live")
         };
-        assert_eq!(w.expected(a, Duration::from_millis(101)), Outcome::Http { status });
+        assert_eq!(
+            w.expected(a, Duration::from_millis(101)),
+            Outcome::Http { status }
+        );
         assert_eq!(w.expected(a, Duration::from_millis(100)), Outcome::Timeout);
 
         let w = World {
@@ -250,7 +256,10 @@ mod tests {
             ..World::default()
         };
         assert_eq!(w.expected(a, Duration::from_millis(100)), Outcome::Timeout);
-        assert_eq!(w.expected(a, Duration::from_secs(1)), Outcome::Http { status: 200 });
+        assert_eq!(
+            w.expected(a, Duration::from_secs(1)),
+            Outcome::Http { status: 200 }
+        );
         assert!(Mix::only("nonsense").is_none());
     }
 }

@@ -96,7 +96,10 @@ fn live_hosts_answer_for_the_host_they_are_named_by() {
         answer
     };
     let answer = get("127.64.1.9");
-    assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{answer}");
+    assert!(
+        answer.starts_with(&format!("HTTP/1.1 {status} ")),
+        "{answer}"
+    );
     assert!(answer.contains("simulated host 127.64.1.9"));
     // A wrong or missing Host is answered, but with a status no live host uses.
     assert!(get("example.com").starts_with("HTTP/1.1 421 "));

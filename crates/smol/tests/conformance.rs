@@ -1,5 +1,5 @@
-use wardial_smol::Smol;
 use wardial_simnet::conformance::{check, Expect};
+use wardial_smol::Smol;
 
 #[test]
 fn smol_conforms() {

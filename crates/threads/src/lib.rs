@@ -149,12 +149,12 @@ impl Probe for Rayon {
             // The pool works in the background; this thread streams findings as they come.
             scope.spawn(|| {
                 pool.install(|| {
-                    config
-                        .until_stopped(targets)
-                        .par_bridge()
-                        .for_each_with(found_tx, |found, target| {
+                    config.until_stopped(targets).par_bridge().for_each_with(
+                        found_tx,
+                        |found, target| {
                             let _ = found.send(probe(target, config.timeout));
-                        })
+                        },
+                    )
                 })
             });
             found.iter().for_each(|f| report.finding(f));

@@ -1,0 +1,158 @@
+//! Argument parsers and checks that clap does not provide: durations, positive counts, CIDR
+//! targets, and the gate that keeps scans on the user's own networks.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use wardial_probe::Cidr;
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds. Written here because
+/// humantime (the usual crate) takes neither bare numbers nor fractions, and both are what a
+/// user types for a timeout.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let bad = || format!("'{s}' is not a duration (examples: 500ms, 2s, 1.5s, 1m)");
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() {
+        return Err(bad());
+    }
+    let secs = value * scale;
+    if secs <= 0.0 {
+        return Err(format!("'{s}' must be more than zero"));
+    }
+    if secs > 86_400.0 {
+        return Err(format!("'{s}' is more than a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Like [`duration`], but zero is allowed (a latency).
+pub fn duration_or_zero(s: &str) -> Result<Duration, String> {
+    match s.trim().trim_end_matches("ms").trim_end_matches('s') {
+        "0" | "0.0" => Ok(Duration::ZERO),
+        _ => duration(s),
+    }
+}
+
+/// A count that must be at least one.
+pub fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number (at least 1)")),
+    }
+}
+
+pub fn cidr(s: &str) -> Result<Cidr, String> {
+    s.parse::<Cidr>().map_err(|e| e.to_string())
+}
+
+/// Networks anyone may scan without asking: this machine, and the private ranges of RFC 1918
+/// and link-local, which are someone's own network rather than the internet.
+const PRIVATE: [(Ipv4Addr, u8); 5] = [
+    (Ipv4Addr::new(127, 0, 0, 0), 8),
+    (Ipv4Addr::new(10, 0, 0, 0), 8),
+    (Ipv4Addr::new(172, 16, 0, 0), 12),
+    (Ipv4Addr::new(192, 168, 0, 0), 16),
+    (Ipv4Addr::new(169, 254, 0, 0), 16),
+];
+
+/// Whether all of `net` lies inside loopback or a private range.
+pub fn is_private(net: &Cidr) -> bool {
+    PRIVATE.iter().any(|&(addr, prefix)| {
+        let block = Cidr::new(addr, prefix);
+        net.prefix() >= prefix && block.contains(net.first())
+    })
+}
+
+/// The responsible-scanning gate: refuses public addresses unless `--allow-public` was given.
+/// Called on the parsed arguments, before anything opens a socket.
+pub fn check_allowed(targets: &[Cidr], allow_public: bool) -> Result<(), String> {
+    if allow_public {
+        return Ok(());
+    }
+    match targets.iter().find(|net| !is_private(net)) {
+        None => Ok(()),
+        Some(net) => Err(format!(
+            "{net} includes public addresses; scan only networks you are allowed to, and pass --allow-public to confirm"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["0", "0s", "-1s", "abc", "", "ms", "nan", "inf", "1e9"] {
+            assert!(duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(duration_or_zero("0ms"), Ok(Duration::ZERO));
+        assert_eq!(duration_or_zero("20ms"), Ok(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(positive("8"), Ok(8));
+        assert!(positive("0").is_err());
+        assert!(positive("-3").is_err());
+        assert!(positive("many").is_err());
+    }
+
+    #[test]
+    fn private_networks_pass_the_gate() {
+        let nets: Vec<Cidr> = [
+            "127.0.0.1",
+            "127.64.0.0/22",
+            "10.1.0.0/16",
+            "172.20.0.0/16",
+            "192.168.1.0/24",
+            "169.254.0.0/16",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        assert_eq!(check_allowed(&nets, false), Ok(()));
+    }
+
+    #[test]
+    fn public_networks_need_allow_public() {
+        // Unit tests of the gate: nothing here opens a socket.
+        for s in [
+            "8.8.8.8",
+            "0.0.0.0/0",
+            "172.32.0.0/16",
+            "10.0.0.0/7",
+            "192.168.0.0/15",
+            "175.45.176.0/22",
+        ] {
+            let net: Cidr = s.parse().unwrap();
+            let err = check_allowed(&[net], false).unwrap_err();
+            assert!(err.contains("--allow-public"), "{s}: {err}");
+            assert_eq!(check_allowed(&[net], true), Ok(()));
+        }
+    }
+}
+
+/// A scan target argument: a CIDR, an address, or `-` for stdin (checked again when read).
+pub fn cidr_or_stdin(s: &str) -> Result<String, String> {
+    if s == "-" {
+        return Ok(s.to_string());
+    }
+    cidr(s).map(|_| s.to_string())
+}

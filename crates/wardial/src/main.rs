@@ -1,0 +1,302 @@
+//! `wardial`: race every concurrency model on a simulated internet (the default), scan a network
+//! for web servers, or serve the simulated internet for other programs.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use wardial::race::{self, RaceOptions};
+use wardial::scan::{self, ScanOptions};
+use wardial::{args, models, serve, Failure, INTERRUPTED};
+use wardial_probe::{Cidr, Stop};
+use wardial_simnet::World;
+
+const AFTER_HELP: &str = "\
+Examples:
+  wardial                                  race every model (same as `wardial race`)
+  wardial race --mix live --latency 20ms --max-connections 128
+  wardial scan 192.168.1.0/24              find web servers on your own network
+  wardial scan 127.0.0.1 --port 8000 --all --json
+  wardial simnet --targets hosts.txt       serve the simulated internet for other scanners
+
+Only networks you own or may scan: addresses outside loopback and the private ranges need
+--allow-public.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wardial",
+    version,
+    about = "Find web servers in an IPv4 range, in every concurrency model Rust offers",
+    long_about = "Find web servers in an IPv4 range, in every concurrency model Rust offers.\n\n\
+        With no command, races every model on a simulated internet (on 127.0.0.1) and prints \
+        how fast each one waited.",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    race: RaceArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Race every model on the same simulated range (the default command)
+    Race(RaceArgs),
+    /// Scan networks for web servers: CIDRs or addresses, from arguments or a file
+    Scan(ScanArgs),
+    /// Serve the simulated internet in the foreground until Ctrl-C
+    Simnet(SimnetArgs),
+}
+
+#[derive(Debug, Args)]
+struct RaceArgs {
+    /// The simulated range, inside 127.0.0.0/8
+    #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
+    range: Cidr,
+    /// Which hosts live there: realistic (mostly silent), live (all answer), every (all behaviours)
+    #[arg(long, default_value = "realistic", value_parser = race::parse_mix)]
+    mix: String,
+    /// Latency of every live host (default: a 20-200 ms spread)
+    #[arg(long, value_parser = args::duration_or_zero)]
+    latency: Option<Duration>,
+    /// Total deadline of one probe
+    #[arg(long, default_value = "500ms", value_parser = args::duration)]
+    timeout: Duration,
+    /// Probes in flight at once
+    #[arg(long, default_value = "512", value_parser = args::positive)]
+    max_connections: usize,
+    /// Models to race, comma-separated, or `all`
+    #[arg(long, default_value = "all", value_parser = model_list)]
+    models: ModelList,
+    /// Time each model gets; one that has not finished is stopped and its time projected
+    #[arg(long, default_value = "3s", value_parser = args::duration)]
+    budget: Duration,
+    /// Seed of the simulated internet (which host does what)
+    #[arg(long, default_value = "1")]
+    seed: u64,
+    /// Print one JSON document instead of the table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// Networks to scan: CIDRs (10.0.0.0/24) or addresses; `-` reads them from stdin
+    #[arg(value_parser = args::cidr_or_stdin)]
+    targets: Vec<String>,
+    /// Read more targets from FILE, one CIDR or address per line (`-` for stdin)
+    #[arg(long, short = 'i', value_name = "FILE")]
+    input: Option<String>,
+    /// TCP port to probe
+    #[arg(long, short, default_value = "80", value_parser = clap::value_parser!(u16).range(1..))]
+    port: u16,
+    /// Concurrency model
+    #[arg(long, short, default_value = "tokio", value_parser = models::parse)]
+    model: String,
+    /// Total deadline of one probe
+    #[arg(long, short, default_value = "10s", value_parser = args::duration)]
+    timeout: Duration,
+    /// Probes in flight at once
+    #[arg(long, short = 'c', default_value = "500", value_parser = args::positive)]
+    max_connections: usize,
+    /// Print one JSON object per line
+    #[arg(long)]
+    json: bool,
+    /// Report every address, not only servers
+    #[arg(long, short)]
+    all: bool,
+    /// Allow addresses outside loopback and the private ranges (only networks you may scan)
+    #[arg(long)]
+    allow_public: bool,
+}
+
+#[derive(Debug, Args)]
+struct SimnetArgs {
+    /// The range to play, inside 127.0.0.0/8
+    #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
+    range: Cidr,
+    /// Which hosts live there: realistic, live, every
+    #[arg(long, default_value = "realistic", value_parser = race::parse_mix)]
+    mix: String,
+    /// Latency of every live host (default: a 20-200 ms spread)
+    #[arg(long, value_parser = args::duration_or_zero)]
+    latency: Option<Duration>,
+    /// Seed (which host does what)
+    #[arg(long, default_value = "1")]
+    seed: u64,
+    /// Write `vaddr host:port` for every virtual host to FILE
+    #[arg(long, value_name = "FILE")]
+    targets: Option<String>,
+}
+
+/// A parsed `--models` list (a newtype, so clap takes it as one value, not many).
+#[derive(Debug, Clone)]
+struct ModelList(Vec<String>);
+
+fn model_list(s: &str) -> Result<ModelList, String> {
+    models::parse_list(s).map(ModelList)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    let interrupt = Stop::new();
+    install_ctrl_c(interrupt.clone());
+    let result = match cli.command {
+        None => race(cli.race, &interrupt),
+        Some(Command::Race(a)) => race(a, &interrupt),
+        Some(Command::Scan(a)) => scan(a, &interrupt),
+        Some(Command::Simnet(a)) => simnet(a, &interrupt),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("wardial: {}", failure.message());
+            ExitCode::from(failure.code())
+        }
+    }
+}
+
+/// clap's errors, as one line and exit code 2; help and version as clap prints them.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    let line: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .collect();
+    let line = line.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    eprintln!("wardial: {line} (see wardial --help)");
+    ExitCode::from(2)
+}
+
+/// First Ctrl-C: stop starting probes, let those in flight end, print what we have. Second:
+/// leave now, after any line being printed is complete.
+fn install_ctrl_c(interrupt: Stop) {
+    static PRESSES: AtomicUsize = AtomicUsize::new(0);
+    let _ = ctrlc::set_handler(move || {
+        if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
+            interrupt.stop();
+            eprintln!(
+                "\nwardial: stopping, waiting for probes in flight (Ctrl-C again to quit now)"
+            );
+        } else {
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            let _ = out.flush();
+            std::process::exit(i32::from(INTERRUPTED));
+        }
+    });
+}
+
+fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
+    let opts = RaceOptions {
+        range: a.range.to_string(),
+        mix: a.mix,
+        latency: a.latency,
+        timeout: a.timeout,
+        max_connections: a.max_connections,
+        models: a.models.0,
+        budget: a.budget,
+        seed: a.seed,
+    };
+    let terminal = wardial::stderr_is_terminal();
+    let report = race::run(&opts, interrupt, &mut |line| {
+        if terminal || line.starts_with("warning") {
+            eprintln!("{line}");
+        }
+    })?;
+    let mut out = std::io::stdout().lock();
+    let written = if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out))
+    } else {
+        race::print_table(&report, &mut out)
+    };
+    written.map_err(|e| Failure::Run(format!("cannot write the results: {e}")))?;
+    Ok(if report.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
+    // Every target is read, parsed and checked before the first socket exists.
+    let mut targets = Vec::new();
+    let mut stdin_used = false;
+    for t in &a.targets {
+        if t == "-" {
+            stdin_used = true;
+            targets.extend(scan::read_targets("-")?);
+        } else {
+            targets.push(args::cidr(t).map_err(Failure::Usage)?);
+        }
+    }
+    if let Some(path) = &a.input {
+        if path == "-" && stdin_used {
+            return Err(Failure::Usage(
+                "stdin given twice ('-' and --input -)".into(),
+            ));
+        }
+        targets.extend(scan::read_targets(path)?);
+    }
+    if targets.is_empty() {
+        return Err(Failure::Usage(
+            "no targets: give a network such as 192.168.1.0/24, an address, or --input FILE".into(),
+        ));
+    }
+    args::check_allowed(&targets, a.allow_public).map_err(Failure::Usage)?;
+
+    let opts = ScanOptions {
+        targets,
+        port: a.port,
+        model: a.model,
+        timeout: a.timeout,
+        max_connections: a.max_connections,
+        json: a.json,
+        all: a.all,
+        progress: wardial::stderr_is_terminal(),
+    };
+    let (summary, interrupted) = scan::run(&opts, interrupt)?;
+    let line = scan::summary_line(&summary, interrupted);
+    if a.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+    Ok(if interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn simnet(a: SimnetArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
+    let opts = RaceOptions {
+        range: a.range.to_string(),
+        mix: a.mix,
+        latency: a.latency,
+        timeout: Duration::from_secs(1),
+        max_connections: 1,
+        models: Vec::new(),
+        budget: Duration::from_secs(1),
+        seed: a.seed,
+    };
+    let world: World = opts.world()?;
+    serve::run(world, a.targets.as_deref(), interrupt)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,91 @@
+//! Every model, by the name used in tables and `--model`.
+
+use wardial_probe::Probe;
+
+/// In the order the race runs and prints them: slowest idea first.
+pub const NAMES: [&str; 10] = [
+    "blocking",
+    "blocking-ureq",
+    "threads",
+    "rayon",
+    "rayon-sized",
+    "callbacks",
+    "tokio",
+    "tokio-current-thread",
+    "async-std",
+    "smol",
+];
+
+/// Builds the model called `name` (an async model builds its runtime here, once).
+pub fn build(name: &str) -> Option<Box<dyn Probe>> {
+    Some(match name {
+        "blocking" => Box::new(wardial_blocking::Blocking),
+        "blocking-ureq" => Box::new(wardial_blocking::BlockingUreq::default()),
+        "threads" => Box::new(wardial_threads::Threads),
+        "rayon" => Box::new(wardial_threads::Rayon::per_core()),
+        "rayon-sized" => Box::new(wardial_threads::Rayon::sized()),
+        "callbacks" => Box::new(wardial_callbacks::Callbacks),
+        "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
+        "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
+        "async-std" => Box::new(wardial_async_std::AsyncStd),
+        "smol" => Box::new(wardial_smol::Smol),
+        _ => return None,
+    })
+}
+
+/// Parses a model name for clap, naming the valid ones on error.
+pub fn parse(name: &str) -> Result<String, String> {
+    if NAMES.contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "unknown model '{name}' (choose from: {})",
+            NAMES.join(", ")
+        ))
+    }
+}
+
+/// Parses a comma-separated list of model names, or `all`.
+pub fn parse_list(list: &str) -> Result<Vec<String>, String> {
+    if list.trim() == "all" {
+        return Ok(NAMES.iter().map(|s| s.to_string()).collect());
+    }
+    let names: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse)
+        .collect::<Result<_, _>>()?;
+    if names.is_empty() {
+        return Err(format!(
+            "no models given (choose from: all, {})",
+            NAMES.join(", ")
+        ));
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_builds_a_model_of_that_name() {
+        for name in NAMES {
+            assert_eq!(build(name).unwrap().name(), name);
+        }
+        assert!(build("nope").is_none());
+    }
+
+    #[test]
+    fn lists_parse() {
+        assert_eq!(parse_list("all").unwrap().len(), NAMES.len());
+        assert_eq!(parse_list("tokio, smol").unwrap(), ["tokio", "smol"]);
+        let e = parse_list("tokio,fast").unwrap_err();
+        assert!(
+            e.contains("unknown model 'fast'") && e.contains("callbacks"),
+            "{e}"
+        );
+        assert!(parse_list(",").is_err());
+    }
+}

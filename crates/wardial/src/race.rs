@@ -1,0 +1,445 @@
+//! `wardial race`: every model scans the same simulated range; a table and a bar chart show who
+//! waited well.
+
+use std::io::Write;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wardial_probe::{Cidr, Probe, ScanConfig, Stop};
+use wardial_simnet::world::TRICKLE_LINE;
+use wardial_simnet::{Behaviour, Mix, Simnet, World};
+
+use crate::{limits, models, Failure};
+
+/// The host mixes a race can use.
+pub const MIXES: [&str; 3] = ["realistic", "live", "every"];
+
+pub fn parse_mix(s: &str) -> Result<String, String> {
+    if MIXES.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown mix '{s}' (choose from: {})",
+            MIXES.join(", ")
+        ))
+    }
+}
+
+pub fn mix(name: &str) -> Mix {
+    match name {
+        "live" => Mix::all_live(),
+        "every" => Mix::every_behaviour(),
+        _ => Mix::realistic(),
+    }
+}
+
+/// What to race.
+#[derive(Debug, Clone, Serialize)]
+pub struct RaceOptions {
+    pub range: String,
+    pub mix: String,
+    /// The latency of every live host; `None` for the world's default spread (20-200 ms).
+    #[serde(serialize_with = "opt_secs")]
+    pub latency: Option<Duration>,
+    #[serde(serialize_with = "secs")]
+    pub timeout: Duration,
+    pub max_connections: usize,
+    pub models: Vec<String>,
+    #[serde(serialize_with = "secs")]
+    pub budget: Duration,
+    pub seed: u64,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
+
+impl RaceOptions {
+    /// The world this race plays; the range must lie in 127.0.0.0/8.
+    pub fn world(&self) -> Result<World, Failure> {
+        let range: Cidr = self
+            .range
+            .parse()
+            .map_err(|e| Failure::Usage(format!("--range: {e}")))?;
+        let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
+        if range.prefix() < 8 || !loopback.contains(range.first()) {
+            return Err(Failure::Usage(format!(
+                "--range {range} is outside 127.0.0.0/8: the simulated internet plays loopback addresses only"
+            )));
+        }
+        if range.len() > 1 << 20 {
+            return Err(Failure::Usage(format!(
+                "--range {range} has {} hosts; a race takes at most a /12 (1048576)",
+                range.len()
+            )));
+        }
+        let mut world = World {
+            seed: self.seed,
+            range,
+            mix: mix(&self.mix),
+            ..World::default()
+        };
+        if let Some(latency) = self.latency {
+            world.latencies = vec![latency];
+        }
+        Ok(world)
+    }
+}
+
+/// The best any model could do with `max_connections` slots: each host's probe takes what the
+/// host makes it take (its latency, the timeout, or nothing for a refusal), and a perfect
+/// scheduler starts the next host, in order, the moment a slot frees. Simulated exactly, so the
+/// rounds show: 880 silent hosts through 512 slots is two timeouts, not 1.7.
+pub fn ideal_time(world: &World, timeout: Duration, max_connections: usize) -> Duration {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut slots: BinaryHeap<Reverse<Duration>> =
+        std::iter::repeat_n(Reverse(Duration::ZERO), max_connections.max(1)).collect();
+    let mut end = Duration::ZERO;
+    for addr in world.range {
+        let wait = match world.behaviour(addr) {
+            Behaviour::Live { latency, .. } => latency.min(timeout),
+            Behaviour::Blackhole => timeout,
+            Behaviour::Trickle => (world.trickle_interval * TRICKLE_LINE.len() as u32).min(timeout),
+            Behaviour::Refused | Behaviour::Garbage | Behaviour::Endless | Behaviour::Reset => {
+                Duration::ZERO
+            }
+        };
+        let Reverse(free_at) = slots.pop().expect("at least one slot");
+        end = end.max(free_at + wait);
+        slots.push(Reverse(free_at + wait));
+    }
+    end
+}
+
+/// One model's row. The key names are a contract: scripts read them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub model: String,
+    pub seconds: f64,
+    pub completed: u64,
+    pub finished: bool,
+    pub probes_per_second: f64,
+    pub found: u64,
+    pub agrees_with_truth: bool,
+    pub efficiency: f64,
+    /// For a model stopped at its budget: the time the whole range would take at its rate.
+    pub projected_seconds: Option<f64>,
+    pub wrong: u64,
+    pub peak_open: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaceReport {
+    pub config: RaceOptions,
+    pub hosts: u64,
+    pub ideal_seconds: f64,
+    pub models: Vec<ModelResult>,
+    pub interrupted: bool,
+}
+
+/// Runs the race. `interrupt` is Ctrl-C: it stops the model that is running and ends the race.
+/// `progress` gets a line per model as it finishes (for a terminal).
+pub fn run(
+    opts: &RaceOptions,
+    interrupt: &Stop,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RaceReport, Failure> {
+    let world = opts.world()?;
+    let hosts = world.range.len();
+    // The simnet runs in this process: each connection costs two files, ours and its.
+    let limit = limits::raise_open_files();
+    let (max_connections, warning) = limits::clamp_connections(opts.max_connections, 2, limit);
+    if let Some(w) = warning {
+        progress(&w);
+    }
+    let ideal = ideal_time(&world, opts.timeout, max_connections);
+    let sim = Simnet::start(world)
+        .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
+    let mut report = RaceReport {
+        config: RaceOptions {
+            max_connections,
+            ..opts.clone()
+        },
+        hosts,
+        ideal_seconds: ideal.as_secs_f64(),
+        models: Vec::new(),
+        interrupted: false,
+    };
+
+    for name in &opts.models {
+        if interrupt.is_stopped() {
+            break;
+        }
+        let model =
+            models::build(name).ok_or_else(|| Failure::Usage(models::parse(name).unwrap_err()))?;
+        progress(&format!("racing {name}..."));
+        let result = race_one(
+            model.as_ref(),
+            &sim,
+            opts,
+            max_connections,
+            ideal,
+            interrupt,
+        );
+        progress(&format!(
+            "  {name}: {:.2} s{}",
+            result.seconds,
+            if result.finished { "" } else { " (stopped)" }
+        ));
+        report.models.push(result);
+    }
+    report.interrupted = interrupt.is_stopped();
+    Ok(report)
+}
+
+fn race_one(
+    model: &dyn Probe,
+    sim: &Simnet,
+    opts: &RaceOptions,
+    max_connections: usize,
+    ideal: Duration,
+    interrupt: &Stop,
+) -> ModelResult {
+    // Let the sockets of the model before close on the server side, then count afresh.
+    let settle = Instant::now() + Duration::from_secs(2);
+    while sim.stats().open > 0 && Instant::now() < settle {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sim.reset_stats();
+    let config = ScanConfig::new(opts.timeout, max_connections);
+
+    // A watchdog: stops the scan at its budget, or when Ctrl-C is pressed.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (stop, interrupt2, budget) = (config.stop.clone(), interrupt.clone(), opts.budget);
+    let watchdog = std::thread::spawn(move || {
+        let until = Instant::now() + budget;
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(20)) {
+                Err(mpsc::RecvTimeoutError::Timeout)
+                    if Instant::now() < until && !interrupt2.is_stopped() => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => return stop.stop(),
+                _ => return,
+            }
+        }
+    });
+
+    let (mut found, mut wrong) = (0u64, 0u64);
+    let summary = model.scan(&mut sim.targets(), &config, &mut |f| {
+        found += u64::from(f.outcome.is_server());
+        wrong += u64::from(f.outcome != sim.expected(f.target.addr, opts.timeout));
+    });
+    drop(done_tx);
+    let _ = watchdog.join();
+
+    let hosts = sim.world().range.len();
+    let seconds = summary.elapsed.as_secs_f64();
+    let rate = summary.rate();
+    let finished = summary.completed == hosts;
+    let projected = (!finished).then(|| hosts as f64 / rate.max(1e-9));
+    let full_time = projected.unwrap_or(seconds);
+    ModelResult {
+        model: model.name().to_string(),
+        seconds,
+        completed: summary.completed,
+        finished,
+        probes_per_second: rate,
+        found,
+        agrees_with_truth: wrong == 0,
+        efficiency: ideal.as_secs_f64() / full_time.max(1e-9),
+        projected_seconds: projected,
+        wrong,
+        peak_open: sim.stats().peak_open,
+    }
+}
+
+/// Human units for seconds.
+fn human_secs(s: f64) -> String {
+    if s >= 3600.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s >= 120.0 {
+        format!("{:.1} min", s / 60.0)
+    } else if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.0} ms", s * 1000.0)
+    }
+}
+
+/// The table and the bar chart.
+pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let c = &report.config;
+    writeln!(
+        out,
+        "wardial race: {} simulated hosts ({}, {} mix, seed {}), timeout {}, {} connections",
+        report.hosts,
+        c.range,
+        c.mix,
+        c.seed,
+        human_secs(c.timeout.as_secs_f64()),
+        c.max_connections
+    )?;
+    writeln!(
+        out,
+        "ideal time {}: every host's wait, {} at a time\n",
+        human_secs(report.ideal_seconds),
+        c.max_connections
+    )?;
+    writeln!(
+        out,
+        "{:<21} {:>10} {:>10} {:>6} {:>6} {:>6} {:>11}",
+        "model", "time", "probes/s", "done", "found", "truth", "efficiency"
+    )?;
+    for m in &report.models {
+        let time = match m.projected_seconds {
+            Some(p) => format!("{}*", human_secs(p)),
+            None => human_secs(m.seconds),
+        };
+        let truth = match (m.agrees_with_truth, m.finished) {
+            (true, true) => "yes".to_string(),
+            (true, false) => "yes*".to_string(),
+            (false, _) => format!("NO:{}", m.wrong),
+        };
+        writeln!(
+            out,
+            "{:<21} {:>10} {:>10.1} {:>6} {:>6} {:>6} {:>10.1}%",
+            m.model,
+            time,
+            m.probes_per_second,
+            m.completed,
+            m.found,
+            truth,
+            m.efficiency * 100.0
+        )?;
+    }
+    let stopped: Vec<_> = report.models.iter().filter(|m| !m.finished).collect();
+    if !stopped.is_empty() {
+        writeln!(
+            out,
+            "\n* projected: stopped after {} (the --budget) with part of the range done; the time shown is the whole range at the rate measured",
+            human_secs(c.budget.as_secs_f64())
+        )?;
+    }
+
+    writeln!(out, "\nprobes per second (longer is better)")?;
+    let best = report
+        .models
+        .iter()
+        .map(|m| m.probes_per_second)
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    const WIDTH: f64 = 50.0;
+    for m in &report.models {
+        let eighths = (m.probes_per_second / best * WIDTH * 8.0).round() as usize;
+        let mut bar = "█".repeat(eighths / 8);
+        if eighths % 8 > 0 {
+            bar.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
+        }
+        if bar.is_empty() {
+            bar.push('▏');
+        }
+        writeln!(out, "{:<21} {bar} {:.0}", m.model, m.probes_per_second)?;
+    }
+    if report.interrupted {
+        writeln!(
+            out,
+            "\ninterrupted: the race was stopped before every model ran"
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> RaceOptions {
+        RaceOptions {
+            range: "127.64.0.0/26".into(),
+            mix: "every".into(),
+            latency: Some(Duration::from_millis(5)),
+            timeout: Duration::from_millis(300),
+            max_connections: 64,
+            models: vec!["callbacks".into(), "blocking".into()],
+            budget: Duration::from_millis(500),
+            seed: 3,
+        }
+    }
+
+    #[test]
+    fn ideal_time_of_the_issue_workload() {
+        // 1024 live hosts at 20 ms, 128 at a time: 8 rounds of 20 ms.
+        let world = World {
+            range: "127.64.0.0/22".parse().unwrap(),
+            mix: Mix::all_live(),
+            latencies: vec![Duration::from_millis(20)],
+            ..World::default()
+        };
+        let ideal = ideal_time(&world, Duration::from_secs(1), 128);
+        assert_eq!(ideal, Duration::from_millis(160));
+        // Timeouts come in rounds: 3 silent hosts through 2 slots take two timeouts.
+        let world = World {
+            range: "127.64.0.0/30".parse().unwrap(),
+            mix: Mix::only("blackhole").unwrap(),
+            ..World::default()
+        };
+        let t = Duration::from_millis(500);
+        assert_eq!(ideal_time(&world, t, 2), 2 * t);
+        assert_eq!(ideal_time(&world, t, 4), t);
+        assert_eq!(ideal_time(&world, t, 1), 4 * t);
+    }
+
+    #[test]
+    fn range_must_be_loopback() {
+        let mut o = opts();
+        o.range = "10.0.0.0/24".into();
+        assert!(matches!(o.world(), Err(Failure::Usage(m)) if m.contains("127.0.0.0/8")));
+        o.range = "127.0.0.0/7".into();
+        assert!(o.world().is_err());
+    }
+
+    #[test]
+    fn a_small_race_agrees_with_the_truth_and_stops_the_slow() {
+        let mut lines = Vec::new();
+        let report = run(&opts(), &Stop::new(), &mut |l| lines.push(l.to_string())).unwrap();
+        let [callbacks, blocking] = &report.models[..] else {
+            panic!("two models")
+        };
+        assert!(callbacks.finished && callbacks.agrees_with_truth);
+        assert_eq!(callbacks.completed, 64);
+        assert!(callbacks.peak_open > 1);
+        // Blocking waits out every silent host in turn: it cannot finish in the budget.
+        assert!(!blocking.finished && blocking.projected_seconds.is_some());
+        assert!(blocking.agrees_with_truth);
+        assert_eq!(blocking.peak_open, 1);
+
+        let mut table = Vec::new();
+        print_table(&report, &mut table).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert!(
+            table.contains("callbacks") && table.contains("projected"),
+            "{table}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        for key in [
+            "model",
+            "seconds",
+            "completed",
+            "finished",
+            "probes_per_second",
+            "found",
+            "agrees_with_truth",
+            "efficiency",
+        ] {
+            assert!(json["models"][0].get(key).is_some(), "missing {key}");
+        }
+    }
+}

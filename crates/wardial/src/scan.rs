@@ -1,0 +1,226 @@
+//! `wardial scan`: one model over real networks (the user's own), printing servers as found.
+
+use std::io::{BufRead, BufReader, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use wardial_probe::{Cidr, Finding, Outcome, ScanConfig, ScanSummary, Stop, Target};
+
+use crate::{args, limits, models, Failure};
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub targets: Vec<Cidr>,
+    pub port: u16,
+    pub model: String,
+    pub timeout: Duration,
+    pub max_connections: usize,
+    pub json: bool,
+    pub all: bool,
+    pub progress: bool,
+}
+
+/// Reads targets, one CIDR or address per line (`-` is stdin). Blank lines and `#` comments are
+/// skipped. All of it is read and checked before the scan starts, so a bad line (or a public
+/// address) is refused before any socket exists.
+pub fn read_targets(path: &str) -> Result<Vec<Cidr>, Failure> {
+    let reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::Usage(format!("cannot read targets file '{path}': {e}")))?;
+        Box::new(BufReader::new(file))
+    };
+    let mut nets = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line =
+            line.map_err(|e| Failure::Usage(format!("cannot read targets file '{path}': {e}")))?;
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let net = args::cidr(line).map_err(|e| Failure::Usage(format!("{path}:{}: {e}", n + 1)))?;
+        nets.push(net);
+    }
+    Ok(nets)
+}
+
+/// One finding as a JSON line. The key names are a contract: scripts read them.
+#[derive(Debug, Serialize)]
+struct JsonFinding {
+    addr: String,
+    port: u16,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    ms: u64,
+}
+
+pub fn json_line(f: &Finding) -> String {
+    let line = JsonFinding {
+        addr: f.target.addr.to_string(),
+        port: f.target.port,
+        outcome: f.outcome.kind(),
+        status: f.outcome.status(),
+        error: match f.outcome {
+            Outcome::Error(kind) => Some(kind.to_string()),
+            _ => None,
+        },
+        ms: f.elapsed.as_millis() as u64,
+    };
+    serde_json::to_string(&line).expect("plain data serializes")
+}
+
+pub fn human_line(f: &Finding) -> String {
+    match f.outcome {
+        Outcome::Http { status } => format!(
+            "server at http://{}:{} ({status})",
+            f.target.addr, f.target.port
+        ),
+        other => format!(
+            "{}:{} {other} ({} ms)",
+            f.target.addr,
+            f.target.port,
+            f.elapsed.as_millis()
+        ),
+    }
+}
+
+pub fn summary_line(s: &ScanSummary, interrupted: bool) -> String {
+    let kinds: Vec<String> = ScanSummary::KINDS
+        .iter()
+        .zip(s.by_kind)
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    format!(
+        "{}scanned {} address{} in {:.2} s ({:.0} probes/s): {} server{} found{}",
+        if interrupted { "interrupted: " } else { "" },
+        s.completed,
+        if s.completed == 1 { "" } else { "es" },
+        s.elapsed.as_secs_f64(),
+        s.rate(),
+        s.servers,
+        if s.servers == 1 { "" } else { "s" },
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
+    )
+}
+
+/// Runs the scan; returns its summary and whether Ctrl-C ended it.
+pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), Failure> {
+    let model = models::build(&opts.model)
+        .ok_or_else(|| Failure::Usage(models::parse(&opts.model).unwrap_err()))?;
+    let (max_connections, warning) =
+        limits::clamp_connections(opts.max_connections, 1, limits::raise_open_files());
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    let mut config = ScanConfig::new(opts.timeout, max_connections);
+    // Ctrl-C stops this scan: the handler's flag is the scan's.
+    config.stop = interrupt.clone();
+
+    let total: u64 = opts.targets.iter().map(Cidr::len).sum();
+    let port = opts.port;
+    let mut targets = opts
+        .targets
+        .clone()
+        .into_iter()
+        .flat_map(Cidr::into_iter)
+        .map(move |addr| Target::direct(addr, port));
+
+    // A progress bar on stderr, drawn only on a terminal and only once the scan has run for a
+    // moment: a scan of a few hosts should print its lines and nothing else.
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, {eta} left) {msg}",
+        )
+        .expect("a valid template"),
+    );
+    let started = Instant::now();
+    let mut shown = false;
+    let stdout = std::io::stdout();
+    let mut servers = 0u64;
+    let summary = model.scan(&mut targets, &config, &mut |f| {
+        if opts.progress && !shown && started.elapsed() > Duration::from_millis(500) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            shown = true;
+        }
+        bar.inc(1);
+        if f.outcome.is_server() {
+            servers += 1;
+            bar.set_message(format!("{servers} found"));
+        }
+        if opts.all || f.outcome.is_server() {
+            let line = if opts.json {
+                json_line(&f)
+            } else {
+                human_line(&f)
+            };
+            // Whole lines only, with the bar out of the way: a line already printed stays valid
+            // output whenever the scan is stopped.
+            bar.suspend(|| {
+                let mut out = stdout.lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            });
+        }
+    });
+    bar.finish_and_clear();
+    Ok((summary, interrupt.is_stopped()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn finding(outcome: Outcome) -> Finding {
+        Finding {
+            target: Target::direct(Ipv4Addr::new(127, 0, 0, 1), 8080),
+            outcome,
+            elapsed: Duration::from_millis(12),
+        }
+    }
+
+    #[test]
+    fn lines_for_people_and_programs() {
+        let f = finding(Outcome::Http { status: 200 });
+        assert_eq!(human_line(&f), "server at http://127.0.0.1:8080 (200)");
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"http","status":200,"ms":12}"#
+        );
+        let f = finding(Outcome::Refused);
+        assert_eq!(human_line(&f), "127.0.0.1:8080 refused (12 ms)");
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"refused","ms":12}"#
+        );
+        let f = finding(Outcome::Error(std::io::ErrorKind::PermissionDenied));
+        assert!(json_line(&f).contains(r#""outcome":"error","error":"permission denied""#));
+    }
+
+    #[test]
+    fn targets_file_reports_the_bad_line() {
+        let dir = std::env::temp_dir().join(format!("wardial-targets-{}", std::process::id()));
+        std::fs::write(
+            &dir,
+            "# mine\n127.0.0.1\n\n127.0.1.0/24  # lab\n127.0.0.300\n",
+        )
+        .unwrap();
+        let err = read_targets(dir.to_str().unwrap()).unwrap_err();
+        assert!(err.message().ends_with(":5: '127.0.0.300' is not an IPv4 address: expected four numbers 0-255 separated by dots, like 10.0.0.0/16"), "{err:?}");
+        std::fs::write(&dir, "127.0.0.1\n127.0.1.0/24 # lab\n").unwrap();
+        assert_eq!(read_targets(dir.to_str().unwrap()).unwrap().len(), 2);
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(read_targets("/nonexistent/wardial").unwrap_err().code(), 2);
+    }
+}

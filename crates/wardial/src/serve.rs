@@ -1,0 +1,70 @@
+//! `wardial simnet`: the simulated internet in the foreground, for other programs to scan.
+
+use std::io::Write;
+
+use wardial_probe::Stop;
+use wardial_simnet::{Simnet, World};
+
+use crate::Failure;
+
+/// Serves `world` until `interrupt` fires. With `targets_file`, first writes one
+/// `vaddr host:port` line per virtual host of the range.
+pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result<(), Failure> {
+    let sim = Simnet::start(world)
+        .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
+    let w = sim.world();
+    if let Some(path) = targets_file {
+        let write = || -> std::io::Result<()> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+            for t in sim.targets() {
+                writeln!(out, "{} {}", t.addr, t.dial)?;
+            }
+            out.flush()
+        };
+        write().map_err(|e| Failure::Usage(format!("cannot write targets file '{path}': {e}")))?;
+    }
+
+    let census = w.census();
+    let first = sim.target(w.range.first());
+    println!(
+        "simnet: playing {} ({} hosts, seed {}) on 127.0.0.1; Ctrl-C to stop",
+        w.range,
+        w.range.len(),
+        w.seed
+    );
+    println!(
+        "hosts: {}",
+        wardial_simnet::world::KINDS
+            .iter()
+            .zip(census)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("listeners:");
+    for (kind, addr) in sim.listeners() {
+        println!("  {kind:<10} {addr}");
+    }
+    println!(
+        "to probe virtual host V: connect to the listener it maps to and send 'Host: V'{}",
+        match targets_file {
+            Some(p) => format!("; {p} lists 'V host:port' for every host"),
+            None => "; --targets FILE lists 'V host:port' for every host".to_string(),
+        }
+    );
+    println!(
+        "for example: curl -sv -H 'Host: {}' http://{}/",
+        first.addr, first.dial
+    );
+    let _ = std::io::stdout().flush();
+
+    while !interrupt.is_stopped() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stats = sim.stats();
+    println!(
+        "simnet: stopped after {} connections ({} at most at once)",
+        stats.accepted, stats.peak_open
+    );
+    Ok(())
+}
