@@ -46,13 +46,17 @@ fn exchange(target: &Target, deadline: Instant) -> io::Result<Outcome> {
     let mut buf = [0u8; 1024];
     loop {
         stream.set_read_timeout(Some(time_left(deadline)?))?;
-        match stream.read(&mut buf)? {
-            0 => return Ok(exchange.eof()),
-            n => {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(exchange.eof()),
+            Ok(n) => {
                 if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
                     return Ok(outcome);
                 }
             }
+            // A signal (Ctrl-C, say) interrupted the wait: the kernel does not restart a read
+            // that has a timeout, so go round again with the time that is left.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }

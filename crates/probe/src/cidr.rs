@@ -211,7 +211,7 @@ mod tests {
         let top = cidr("255.255.255.255/32");
         assert_eq!(top.iter().collect::<Vec<_>>(), vec![Ipv4Addr::BROADCAST]);
         let top24 = cidr("255.255.255.0/24");
-        assert_eq!(top24.iter().last(), Some(Ipv4Addr::BROADCAST));
+        assert_eq!(top24.iter().next_back(), Some(Ipv4Addr::BROADCAST));
         assert_eq!(top24.iter().count(), 256);
 
         let all = cidr("0.0.0.0/0");

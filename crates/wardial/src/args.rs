@@ -88,6 +88,14 @@ pub fn check_allowed(targets: &[Cidr], allow_public: bool) -> Result<(), String>
     }
 }
 
+/// A scan target argument: a CIDR, an address, or `-` for stdin (checked again when read).
+pub fn cidr_or_stdin(s: &str) -> Result<String, String> {
+    if s == "-" {
+        return Ok(s.to_string());
+    }
+    cidr(s).map(|_| s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,12 +155,4 @@ mod tests {
             assert_eq!(check_allowed(&[net], true), Ok(()));
         }
     }
-}
-
-/// A scan target argument: a CIDR, an address, or `-` for stdin (checked again when read).
-pub fn cidr_or_stdin(s: &str) -> Result<String, String> {
-    if s == "-" {
-        return Ok(s.to_string());
-    }
-    cidr(s).map(|_| s.to_string())
 }

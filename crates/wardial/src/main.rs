@@ -64,7 +64,7 @@ struct RaceArgs {
     #[arg(long, value_parser = args::duration_or_zero)]
     latency: Option<Duration>,
     /// Total deadline of one probe
-    #[arg(long, default_value = "500ms", value_parser = args::duration)]
+    #[arg(long, default_value = "500ms", value_parser = args::duration, allow_hyphen_values = true)]
     timeout: Duration,
     /// Probes in flight at once
     #[arg(long, default_value = "512", value_parser = args::positive)]
@@ -98,7 +98,7 @@ struct ScanArgs {
     #[arg(long, short, default_value = "tokio", value_parser = models::parse)]
     model: String,
     /// Total deadline of one probe
-    #[arg(long, short, default_value = "10s", value_parser = args::duration)]
+    #[arg(long, short, default_value = "10s", value_parser = args::duration, allow_hyphen_values = true)]
     timeout: Duration,
     /// Probes in flight at once
     #[arg(long, short = 'c', default_value = "500", value_parser = args::positive)]
@@ -171,10 +171,12 @@ fn clap_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let rendered = e.render().to_string();
+    // The message and any tip, without the usage block that follows them.
     let line: Vec<&str> = rendered
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .filter(|l| !l.is_empty())
         .collect();
     let line = line.join(" ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);

@@ -25,7 +25,13 @@ pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result
     }
 
     let census = w.census();
-    let first = sim.target(w.range.first());
+    // The example names a host that answers, so trying it shows something.
+    let example = w
+        .range
+        .iter()
+        .find(|a| matches!(w.behaviour(*a), wardial_simnet::Behaviour::Live { .. }))
+        .unwrap_or(w.range.first());
+    let first = sim.target(example);
     println!(
         "simnet: playing {} ({} hosts, seed {}) on 127.0.0.1; Ctrl-C to stop",
         w.range,

@@ -1,0 +1,280 @@
+//! The command as a user runs it: a process, its stdout, stderr and exit code. Every address
+//! here is on 127.0.0.0/8.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn wardial(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wardial")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A one-shot HTTP server on a free loopback port; answers every connection with 200.
+fn http_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        }
+    });
+    port
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let file = std::env::temp_dir().join(format!("wardial-cli-{}", std::process::id()));
+    std::fs::write(&file, "127.0.0.1\nnot-a-network\n").unwrap();
+    let bad_file = file.to_str().unwrap();
+    for (args, says) in [
+        (vec!["scan", "1.2.3.4/33"], "prefix length"),
+        (vec!["scan", "1.2.3/24"], "not an IPv4 address"),
+        (
+            vec!["scan", "127.0.0.1", "--model", "fast"],
+            "choose from: blocking",
+        ),
+        (vec!["scan", "127.0.0.1", "--port", "0"], "1..=65535"),
+        (vec!["scan", "127.0.0.1", "--port", "65536"], "1..=65535"),
+        (
+            vec!["scan", "127.0.0.1", "--timeout", "0"],
+            "more than zero",
+        ),
+        (
+            vec!["scan", "127.0.0.1", "--timeout", "-2s"],
+            "more than zero",
+        ),
+        (
+            vec!["scan", "127.0.0.1", "--max-connections", "0"],
+            "at least 1",
+        ),
+        (
+            vec!["scan", "--input", "/nonexistent/targets"],
+            "cannot read targets file",
+        ),
+        (vec!["scan", "--input", bad_file], ":2: 'not-a-network'"),
+        (vec!["scan"], "no targets"),
+        (
+            vec!["race", "--models", "tokio,nope"],
+            "unknown model 'nope'",
+        ),
+        (
+            vec!["race", "--range", "192.168.0.0/24"],
+            "outside 127.0.0.0/8",
+        ),
+        (vec!["race", "--mix", "weird"], "choose from: realistic"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let out = wardial(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(
+            err.starts_with("wardial: ") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && out.stdout.is_empty(),
+            "{args:?}"
+        );
+    }
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn scan_finds_a_server_and_reports_a_closed_port() {
+    let port = http_server().to_string();
+    let out = wardial(&["scan", "127.0.0.1/32", "--port", &port]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("server at http://127.0.0.1:{port} (200)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 server found"), "{stdout}");
+
+    // A port nothing listens on: `--all --json` reports it as refused.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = wardial(&[
+        "scan",
+        "127.0.0.1",
+        "--port",
+        &closed.to_string(),
+        "--all",
+        "--json",
+    ]);
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(line["addr"], "127.0.0.1");
+    assert_eq!(line["port"], closed);
+    assert_eq!(line["outcome"], "refused");
+    assert!(line["ms"].is_u64() && line.get("status").is_none());
+}
+
+#[test]
+fn every_model_scans_from_a_targets_file() {
+    let port = http_server().to_string();
+    let file = std::env::temp_dir().join(format!("wardial-in-{}", std::process::id()));
+    std::fs::write(&file, "# lab\n127.0.0.1\n127.0.0.2 # nobody\n").unwrap();
+    for model in [
+        "blocking",
+        "blocking-ureq",
+        "threads",
+        "callbacks",
+        "tokio",
+        "smol",
+    ] {
+        let out = wardial(&[
+            "scan",
+            "-i",
+            file.to_str().unwrap(),
+            "-p",
+            &port,
+            "-m",
+            model,
+            "--json",
+            "--all",
+        ]);
+        let lines: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{model}");
+        let server = lines.iter().find(|l| l["addr"] == "127.0.0.1").unwrap();
+        assert_eq!(
+            (&server["outcome"], &server["status"]),
+            (&"http".into(), &200.into())
+        );
+    }
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn race_json_has_the_documented_keys() {
+    let out = wardial(&[
+        "race",
+        "--range",
+        "127.64.0.0/26",
+        "--mix",
+        "every",
+        "--timeout",
+        "300ms",
+        "--models",
+        "callbacks,tokio-current-thread",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["ideal_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["config"]["max_connections"], 512);
+    let models = doc["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        for key in [
+            "model",
+            "seconds",
+            "completed",
+            "finished",
+            "probes_per_second",
+            "found",
+            "agrees_with_truth",
+            "efficiency",
+        ] {
+            assert!(m.get(key).is_some(), "missing {key} in {m}");
+        }
+        assert_eq!(m["completed"], 64);
+        assert_eq!(m["agrees_with_truth"], true);
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
+    // Accepts into the backlog and never answers: the probe waits for its timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args([
+            "scan",
+            "127.0.0.0/30",
+            "-p",
+            &port,
+            "--json",
+            "--all",
+            "-m",
+            "blocking",
+            "-t",
+            "20s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = text(&out.stderr);
+    assert!(err.contains("interrupted: scanned"), "{err}");
+    // Lines printed before the stop are whole JSON objects.
+    for line in text(&out.stdout).lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+}
+
+#[test]
+fn simnet_writes_its_targets_and_serves_until_interrupted() {
+    let file = std::env::temp_dir().join(format!("wardial-hosts-{}", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args([
+            "simnet",
+            "--range",
+            "127.64.0.0/28",
+            "--targets",
+            file.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
+        first.push(byte[0] as char);
+    }
+    assert!(
+        first.starts_with("simnet: playing 127.64.0.0/28 (16 hosts"),
+        "{first}"
+    );
+    let hosts = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(hosts.lines().count(), 16);
+    let (vaddr, dial) = hosts.lines().next().unwrap().split_once(' ').unwrap();
+    assert_eq!(vaddr, "127.64.0.0");
+    assert!(dial.starts_with("127.0.0.1:"));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("simnet: stopped after"));
+    std::fs::remove_file(&file).unwrap();
+}
