@@ -217,7 +217,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
             "-m",
             "blocking",
             "-t",
-            "20s",
+            "2s",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
