@@ -1,5 +1,5 @@
 use wardial_async_std::AsyncStd;
-use wardial_simnet::conformance::{check, Expect};
+use wardial_simnet::conformance::{check, check_under_load, Expect};
 
 #[test]
 fn async_std_conforms() {
@@ -14,4 +14,9 @@ fn async_std_conforms_with_one_connection() {
 #[test]
 fn async_std_conforms_with_many_connections() {
     check(&AsyncStd, Expect::concurrent(512));
+}
+
+#[test]
+fn async_std_does_not_starve_probes_under_load() {
+    check_under_load(&AsyncStd, 256, 10_000);
 }

@@ -1,5 +1,5 @@
 use wardial_callbacks::Callbacks;
-use wardial_simnet::conformance::{check, Expect};
+use wardial_simnet::conformance::{check, check_under_load, Expect};
 
 #[test]
 fn callbacks_conform() {
@@ -15,4 +15,9 @@ fn callbacks_conform_with_one_connection() {
 fn callbacks_conform_with_many_connections() {
     // More connections than hosts: the whole range in flight at once.
     check(&Callbacks, Expect::concurrent(512));
+}
+
+#[test]
+fn callbacks_do_not_starve_probes_under_load() {
+    check_under_load(&Callbacks, 256, 10_000);
 }

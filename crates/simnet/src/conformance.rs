@@ -213,3 +213,36 @@ pub fn check(probe: &dyn Probe, expect: Expect) {
             .join(", ")
     );
 }
+
+/// A scan under load: thousands of hosts that all answer at once, through `max_connections`.
+/// Every one must be reported as a server. A model that leaves some of its probes unpolled
+/// while others run (starvation) reports them as timeouts here, though no host was slow.
+pub fn check_under_load(probe: &dyn Probe, max_connections: usize, hosts: u32) {
+    let world = World {
+        range: Cidr::new(Ipv4Addr::new(127, 78, 0, 0), 16),
+        mix: Mix::all_live(),
+        latencies: vec![Duration::ZERO],
+        ..World::default()
+    };
+    let sim = Simnet::start(world).expect("start the simnet");
+    // Generous for a host that answers at once, even in a debug build on a busy machine.
+    let config = ScanConfig::new(Duration::from_millis(400), max_connections);
+    let mut wrong = Vec::new();
+    let summary = probe.scan(&mut sim.targets().take(hosts as usize), &config, &mut |f| {
+        if !f.outcome.is_server() {
+            wrong.push(format!(
+                "{}: {} after {:?}",
+                f.target.addr, f.outcome, f.elapsed
+            ));
+        }
+    });
+    assert_eq!(summary.completed, u64::from(hosts), "every host reported");
+    assert!(
+        wrong.is_empty(),
+        "model '{}' under load ({hosts} hosts answering at once, {max_connections} connections): {} probes failed, e.g. {:?}",
+        probe.name(),
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+    assert!(sim.stats().peak_open <= max_connections);
+}

@@ -77,12 +77,17 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
 ///
-/// `buffer_unordered` rather than spawning a task per probe (a `JoinSet`): it is the same code
-/// on every runtime, it bounds concurrency by its argument alone, and it pulls the next target
-/// only when a slot frees, so the target iterator stays lazy. All probes are polled by the one
-/// task that runs this scan, which costs nothing here: the work is waiting, not computing.
+/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
+/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
+/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the
+/// probe futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured:
+/// on tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
+/// again, and some probes were then not polled for half a second: timeouts that were the
+/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
 async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    let probes = stream::iter(config.until_stopped(targets)).map(|t| probe(t, config.timeout));
+    let timeout = config.timeout;
+    let probes =
+        stream::iter(config.until_stopped(targets)).map(|t| smol::spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections);
     while let Some(finding) = findings.next().await {
         report.finding(finding);

@@ -1,4 +1,4 @@
-use wardial_simnet::conformance::{check, Expect};
+use wardial_simnet::conformance::{check, check_under_load, Expect};
 use wardial_smol::Smol;
 
 #[test]
@@ -14,4 +14,9 @@ fn smol_conforms_with_one_connection() {
 #[test]
 fn smol_conforms_with_many_connections() {
     check(&Smol, Expect::concurrent(512));
+}
+
+#[test]
+fn smol_does_not_starve_probes_under_load() {
+    check_under_load(&Smol, 256, 10_000);
 }

@@ -1,4 +1,4 @@
-use wardial_simnet::conformance::{check, Expect};
+use wardial_simnet::conformance::{check, check_under_load, Expect};
 use wardial_threads::{Rayon, Threads};
 
 #[test]
@@ -26,4 +26,9 @@ fn rayon_per_core_conforms() {
         Expect::sequential()
     };
     check(&Rayon::per_core(), expect);
+}
+
+#[test]
+fn threads_do_not_starve_probes_under_load() {
+    check_under_load(&Threads, 256, 10_000);
 }

@@ -1,4 +1,4 @@
-use wardial_simnet::conformance::{check, Expect};
+use wardial_simnet::conformance::{check, check_under_load, Expect};
 use wardial_tokio::Tokio;
 
 #[test]
@@ -27,4 +27,14 @@ fn one_runtime_serves_many_scans() {
     let probe = Tokio::current_thread();
     check(&probe, Expect::concurrent(4));
     check(&probe, Expect::concurrent(16));
+}
+
+#[test]
+fn tokio_current_thread_does_not_starve_probes_under_load() {
+    check_under_load(&Tokio::current_thread(), 256, 10_000);
+}
+
+#[test]
+fn tokio_does_not_starve_probes_under_load() {
+    check_under_load(&Tokio::multi_thread(), 256, 10_000);
 }

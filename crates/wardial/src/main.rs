@@ -78,6 +78,9 @@ struct RaceArgs {
     /// Seed of the simulated internet (which host does what)
     #[arg(long, default_value = "1")]
     seed: u64,
+    /// Race only the first N hosts of the range
+    #[arg(long, value_name = "N", value_parser = args::positive)]
+    hosts: Option<usize>,
     /// Print one JSON document instead of the table
     #[arg(long)]
     json: bool,
@@ -213,6 +216,7 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         models: a.models.0,
         budget: a.budget,
         seed: a.seed,
+        hosts: a.hosts.map(|n| n as u64),
     };
     let terminal = wardial::stderr_is_terminal();
     let report = race::run(&opts, interrupt, &mut |line| {
@@ -297,6 +301,7 @@ fn simnet(a: SimnetArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         models: Vec::new(),
         budget: Duration::from_secs(1),
         seed: a.seed,
+        hosts: None,
     };
     let world: World = opts.world()?;
     serve::run(world, a.targets.as_deref(), interrupt)?;

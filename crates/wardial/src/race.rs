@@ -49,6 +49,8 @@ pub struct RaceOptions {
     #[serde(serialize_with = "secs")]
     pub budget: Duration,
     pub seed: u64,
+    /// Race only the first this many hosts of the range (all of it if `None`).
+    pub hosts: Option<u64>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -98,13 +100,18 @@ impl RaceOptions {
 /// host makes it take (its latency, the timeout, or nothing for a refusal), and a perfect
 /// scheduler starts the next host, in order, the moment a slot frees. Simulated exactly, so the
 /// rounds show: 880 silent hosts through 512 slots is two timeouts, not 1.7.
-pub fn ideal_time(world: &World, timeout: Duration, max_connections: usize) -> Duration {
+pub fn ideal_time(
+    world: &World,
+    hosts: u64,
+    timeout: Duration,
+    max_connections: usize,
+) -> Duration {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let mut slots: BinaryHeap<Reverse<Duration>> =
         std::iter::repeat_n(Reverse(Duration::ZERO), max_connections.max(1)).collect();
     let mut end = Duration::ZERO;
-    for addr in world.range {
+    for addr in world.range.iter().take(hosts as usize) {
         let wait = match world.behaviour(addr) {
             Behaviour::Live { latency, .. } => latency.min(timeout),
             Behaviour::Blackhole => timeout,
@@ -130,10 +137,14 @@ pub struct ModelResult {
     pub probes_per_second: f64,
     pub found: u64,
     pub agrees_with_truth: bool,
-    pub efficiency: f64,
+    /// Ideal time ÷ this model's time (projected if stopped); `None` when the ideal is zero
+    /// (hosts that answer at once: then there is no waiting to do well at).
+    pub efficiency: Option<f64>,
     /// For a model stopped at its budget: the time the whole range would take at its rate.
     pub projected_seconds: Option<f64>,
     pub wrong: u64,
+    /// The first few findings that disagree with the ground truth, to show what went wrong.
+    pub wrong_examples: Vec<String>,
     pub peak_open: usize,
 }
 
@@ -154,14 +165,14 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
 ) -> Result<RaceReport, Failure> {
     let world = opts.world()?;
-    let hosts = world.range.len();
+    let hosts = opts.hosts.unwrap_or(u64::MAX).min(world.range.len());
     // The simnet runs in this process: each connection costs two files, ours and its.
     let limit = limits::raise_open_files();
     let (max_connections, warning) = limits::clamp_connections(opts.max_connections, 2, limit);
     if let Some(w) = warning {
         progress(&w);
     }
-    let ideal = ideal_time(&world, opts.timeout, max_connections);
+    let ideal = ideal_time(&world, hosts, opts.timeout, max_connections);
     let sim = Simnet::start(world)
         .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
     let mut report = RaceReport {
@@ -186,6 +197,7 @@ pub fn run(
             model.as_ref(),
             &sim,
             opts,
+            hosts,
             max_connections,
             ideal,
             interrupt,
@@ -205,6 +217,7 @@ fn race_one(
     model: &dyn Probe,
     sim: &Simnet,
     opts: &RaceOptions,
+    hosts: u64,
     max_connections: usize,
     ideal: Duration,
     interrupt: &Stop,
@@ -232,15 +245,26 @@ fn race_one(
         }
     });
 
-    let (mut found, mut wrong) = (0u64, 0u64);
-    let summary = model.scan(&mut sim.targets(), &config, &mut |f| {
+    let (mut found, mut wrong, mut wrong_examples) = (0u64, 0u64, Vec::new());
+    let mut targets = sim.targets().take(hosts as usize);
+    let summary = model.scan(&mut targets, &config, &mut |f| {
         found += u64::from(f.outcome.is_server());
-        wrong += u64::from(f.outcome != sim.expected(f.target.addr, opts.timeout));
+        let expected = sim.expected(f.target.addr, opts.timeout);
+        if f.outcome != expected {
+            wrong += 1;
+            if wrong_examples.len() < 3 {
+                wrong_examples.push(format!(
+                    "{}: {} after {} ms, expected {expected}",
+                    f.target.addr,
+                    f.outcome,
+                    f.elapsed.as_millis()
+                ));
+            }
+        }
     });
     drop(done_tx);
     let _ = watchdog.join();
 
-    let hosts = sim.world().range.len();
     let seconds = summary.elapsed.as_secs_f64();
     let rate = summary.rate();
     let finished = summary.completed == hosts;
@@ -254,9 +278,11 @@ fn race_one(
         probes_per_second: rate,
         found,
         agrees_with_truth: wrong == 0,
-        efficiency: ideal.as_secs_f64() / full_time.max(1e-9),
+        efficiency: (ideal >= Duration::from_millis(1))
+            .then(|| ideal.as_secs_f64() / full_time.max(1e-9)),
         projected_seconds: projected,
         wrong,
+        wrong_examples,
         peak_open: sim.stats().peak_open,
     }
 }
@@ -308,17 +334,25 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
             (true, false) => "yes*".to_string(),
             (false, _) => format!("NO:{}", m.wrong),
         };
+        let efficiency = match m.efficiency {
+            Some(e) => format!("{:.1}%", e * 100.0),
+            None => "n/a".to_string(),
+        };
         writeln!(
             out,
-            "{:<21} {:>10} {:>10.1} {:>6} {:>6} {:>6} {:>10.1}%",
-            m.model,
-            time,
-            m.probes_per_second,
-            m.completed,
-            m.found,
-            truth,
-            m.efficiency * 100.0
+            "{:<21} {:>10} {:>10.1} {:>6} {:>6} {:>6} {:>11}",
+            m.model, time, m.probes_per_second, m.completed, m.found, truth, efficiency
         )?;
+    }
+    for m in report.models.iter().filter(|m| m.wrong > 0) {
+        writeln!(
+            out,
+            "\n{} disagrees with the ground truth on {} hosts, for example:",
+            m.model, m.wrong
+        )?;
+        for example in &m.wrong_examples {
+            writeln!(out, "  {example}")?;
+        }
     }
     let stopped: Vec<_> = report.models.iter().filter(|m| !m.finished).collect();
     if !stopped.is_empty() {
@@ -371,6 +405,7 @@ mod tests {
             models: vec!["callbacks".into(), "blocking".into()],
             budget: Duration::from_millis(500),
             seed: 3,
+            hosts: None,
         }
     }
 
@@ -383,7 +418,7 @@ mod tests {
             latencies: vec![Duration::from_millis(20)],
             ..World::default()
         };
-        let ideal = ideal_time(&world, Duration::from_secs(1), 128);
+        let ideal = ideal_time(&world, 1024, Duration::from_secs(1), 128);
         assert_eq!(ideal, Duration::from_millis(160));
         // Timeouts come in rounds: 3 silent hosts through 2 slots take two timeouts.
         let world = World {
@@ -392,9 +427,10 @@ mod tests {
             ..World::default()
         };
         let t = Duration::from_millis(500);
-        assert_eq!(ideal_time(&world, t, 2), 2 * t);
-        assert_eq!(ideal_time(&world, t, 4), t);
-        assert_eq!(ideal_time(&world, t, 1), 4 * t);
+        assert_eq!(ideal_time(&world, 4, t, 2), 2 * t);
+        assert_eq!(ideal_time(&world, 4, t, 4), t);
+        assert_eq!(ideal_time(&world, 4, t, 1), 4 * t);
+        assert_eq!(ideal_time(&world, 2, t, 1), 2 * t);
     }
 
     #[test]
