@@ -57,7 +57,7 @@ struct RaceArgs {
     /// The simulated range, inside 127.0.0.0/8
     #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
     range: Cidr,
-    /// Which hosts live there: realistic (mostly silent), live (all answer), every (all behaviours)
+    /// Which hosts live there: realistic (mostly silent), live (all answer), every (all behaviours), silent (none answer)
     #[arg(long, default_value = "realistic", value_parser = race::parse_mix)]
     mix: String,
     /// Latency of every live host (default: a 20-200 ms spread)
@@ -91,7 +91,8 @@ struct ScanArgs {
     /// Networks to scan: CIDRs (10.0.0.0/24) or addresses; `-` reads them from stdin
     #[arg(value_parser = args::cidr_or_stdin)]
     targets: Vec<String>,
-    /// Read more targets from FILE, one CIDR or address per line (`-` for stdin)
+    /// Read more targets from FILE, one per line: a CIDR, an address, or `ADDRESS HOST:PORT`
+    /// (probe ADDRESS by dialling HOST:PORT, as `wardial simnet --targets` writes); `-` is stdin
     #[arg(long, short = 'i', value_name = "FILE")]
     input: Option<String>,
     /// TCP port to probe
@@ -122,7 +123,7 @@ struct SimnetArgs {
     /// The range to play, inside 127.0.0.0/8
     #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
     range: Cidr,
-    /// Which hosts live there: realistic, live, every
+    /// Which hosts live there: realistic, live, every, silent
     #[arg(long, default_value = "realistic", value_parser = race::parse_mix)]
     mix: String,
     /// Latency of every live host (default: a 20-200 ms spread)
@@ -249,7 +250,7 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
             stdin_used = true;
             targets.extend(scan::read_targets("-")?);
         } else {
-            targets.push(args::cidr(t).map_err(Failure::Usage)?);
+            targets.push(scan::Spec::Net(args::cidr(t).map_err(Failure::Usage)?));
         }
     }
     if let Some(path) = &a.input {
@@ -265,7 +266,8 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
             "no targets: give a network such as 192.168.1.0/24, an address, or --input FILE".into(),
         ));
     }
-    args::check_allowed(&targets, a.allow_public).map_err(Failure::Usage)?;
+    let networks: Vec<Cidr> = targets.iter().flat_map(scan::Spec::networks).collect();
+    args::check_allowed(&networks, a.allow_public).map_err(Failure::Usage)?;
 
     let opts = ScanOptions {
         targets,

@@ -13,7 +13,7 @@ use wardial_simnet::{Behaviour, Mix, Simnet, World};
 use crate::{limits, models, Failure};
 
 /// The host mixes a race can use.
-pub const MIXES: [&str; 3] = ["realistic", "live", "every"];
+pub const MIXES: [&str; 4] = ["realistic", "live", "every", "silent"];
 
 pub fn parse_mix(s: &str) -> Result<String, String> {
     if MIXES.contains(&s) {
@@ -30,6 +30,7 @@ pub fn mix(name: &str) -> Mix {
     match name {
         "live" => Mix::all_live(),
         "every" => Mix::every_behaviour(),
+        "silent" => Mix::only("blackhole").expect("a behaviour"),
         _ => Mix::realistic(),
     }
 }

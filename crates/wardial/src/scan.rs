@@ -1,6 +1,7 @@
 //! `wardial scan`: one model over real networks (the user's own), printing servers as found.
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -9,9 +10,77 @@ use wardial_probe::{Cidr, Finding, Outcome, ScanConfig, ScanSummary, Stop, Targe
 
 use crate::{args, limits, models, Failure};
 
+/// What to scan: a network, or one address reached through another socket address (the lines
+/// `wardial simnet --targets` writes: a virtual host and the listener that plays it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spec {
+    Net(Cidr),
+    Mapped { addr: Ipv4Addr, dial: SocketAddr },
+}
+
+impl Spec {
+    pub fn parse(s: &str) -> Result<Spec, String> {
+        let mut words = s.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some(net), None, _) => args::cidr(net).map(Spec::Net),
+            (Some(addr), Some(dial), None) => {
+                let addr = addr
+                    .parse()
+                    .map_err(|_| format!("'{addr}' is not an IPv4 address"))?;
+                let dial = dial
+                    .parse()
+                    .map_err(|_| format!("'{dial}' is not a socket address like 127.0.0.1:8080"))?;
+                Ok(Spec::Mapped { addr, dial })
+            }
+            _ => Err(format!(
+                "'{s}' is not a target: expected a CIDR, an address, or 'ADDRESS HOST:PORT'"
+            )),
+        }
+    }
+
+    /// How many addresses it holds.
+    pub fn len(&self) -> u64 {
+        match self {
+            Spec::Net(net) => net.len(),
+            Spec::Mapped { .. } => 1,
+        }
+    }
+
+    /// Never true; for clippy.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The networks the responsible-scanning gate must allow: every address that names a host,
+    /// and every address that is dialled.
+    pub fn networks(&self) -> Vec<Cidr> {
+        match *self {
+            Spec::Net(net) => vec![net],
+            Spec::Mapped { addr, dial } => {
+                let mut nets = vec![Cidr::new(addr, 32)];
+                match dial.ip() {
+                    std::net::IpAddr::V4(ip) => nets.push(Cidr::new(ip, 32)),
+                    // IPv6 is only ever dialled here for [::1]; anything else is not ours.
+                    std::net::IpAddr::V6(ip) if ip.is_loopback() => {}
+                    std::net::IpAddr::V6(_) => nets.push(Cidr::new(Ipv4Addr::UNSPECIFIED, 0)),
+                }
+                nets
+            }
+        }
+    }
+
+    /// The targets, lazily.
+    pub fn targets(self, port: u16) -> Box<dyn Iterator<Item = Target> + Send> {
+        match self {
+            Spec::Net(net) => Box::new(net.into_iter().map(move |a| Target::direct(a, port))),
+            Spec::Mapped { addr, dial } => Box::new(std::iter::once(Target { addr, port, dial })),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
-    pub targets: Vec<Cidr>,
+    pub targets: Vec<Spec>,
     pub port: u16,
     pub model: String,
     pub timeout: Duration,
@@ -21,10 +90,11 @@ pub struct ScanOptions {
     pub progress: bool,
 }
 
-/// Reads targets, one CIDR or address per line (`-` is stdin). Blank lines and `#` comments are
-/// skipped. All of it is read and checked before the scan starts, so a bad line (or a public
-/// address) is refused before any socket exists.
-pub fn read_targets(path: &str) -> Result<Vec<Cidr>, Failure> {
+/// Reads targets, one per line (`-` is stdin): a CIDR, an address, or `ADDRESS HOST:PORT` to
+/// probe ADDRESS by dialling HOST:PORT (what `wardial simnet --targets` writes). Blank lines and
+/// `#` comments are skipped. All of it is read and checked before the scan starts, so a bad line
+/// (or a public address) is refused before any socket exists.
+pub fn read_targets(path: &str) -> Result<Vec<Spec>, Failure> {
     let reader: Box<dyn BufRead> = if path == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
@@ -40,8 +110,9 @@ pub fn read_targets(path: &str) -> Result<Vec<Cidr>, Failure> {
         if line.is_empty() {
             continue;
         }
-        let net = args::cidr(line).map_err(|e| Failure::Usage(format!("{path}:{}: {e}", n + 1)))?;
-        nets.push(net);
+        let spec =
+            Spec::parse(line).map_err(|e| Failure::Usage(format!("{path}:{}: {e}", n + 1)))?;
+        nets.push(spec);
     }
     Ok(nets)
 }
@@ -126,14 +197,13 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
     // Ctrl-C stops this scan: the handler's flag is the scan's.
     config.stop = interrupt.clone();
 
-    let total: u64 = opts.targets.iter().map(Cidr::len).sum();
+    let total: u64 = opts.targets.iter().map(Spec::len).sum();
     let port = opts.port;
     let mut targets = opts
         .targets
         .clone()
         .into_iter()
-        .flat_map(Cidr::into_iter)
-        .map(move |addr| Target::direct(addr, port));
+        .flat_map(move |spec| spec.targets(port));
 
     // A progress bar on stderr, drawn only on a terminal and only once the scan has run for a
     // moment: a scan of a few hosts should print its lines and nothing else.
@@ -222,5 +292,19 @@ mod tests {
         assert_eq!(read_targets(dir.to_str().unwrap()).unwrap().len(), 2);
         std::fs::remove_file(&dir).unwrap();
         assert_eq!(read_targets("/nonexistent/wardial").unwrap_err().code(), 2);
+    }
+
+    #[test]
+    fn mapped_targets_dial_elsewhere() {
+        let spec = Spec::parse("127.64.0.9 127.0.0.1:4000").unwrap();
+        let t: Vec<Target> = spec.targets(80).collect();
+        assert_eq!(t[0].addr, Ipv4Addr::new(127, 64, 0, 9));
+        assert_eq!(t[0].dial, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(t[0].host_header(), "127.64.0.9");
+        // Both the named and the dialled address pass through the gate.
+        let nets = Spec::parse("127.64.0.9 8.8.8.8:80").unwrap().networks();
+        assert!(crate::args::check_allowed(&nets, false).is_err());
+        assert!(Spec::parse("127.0.0.1 nowhere").is_err());
+        assert!(Spec::parse("a b c").is_err());
     }
 }

@@ -1,0 +1,194 @@
+//! The lecture's point as numbers: criterion groups that race the models on the simnet.
+//!
+//! Run with: `cargo bench` (about 10 minutes on 2 cores), or for class
+//! `WARDIAL_BENCH_QUICK=1 cargo bench -- --quick` (about 3). One group:
+//! `cargo bench -- latency_bound`. Reports land in `target/criterion/`.
+//!
+//! Every group starts its simnet once, before any timing, and every iteration checks its
+//! findings against the ground truth (a fast wrong model cannot win).
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rayon::prelude::*;
+use wardial_bench::{cpu_step, models, quick, Workload};
+
+/// Models that wait for one host (or one per core) at a time: given a size they finish in a
+/// few seconds, not the size the concurrent models get.
+const SLOW: [&str; 3] = ["blocking", "blocking-ureq", "rayon"];
+
+fn short<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(if quick() { 1 } else { 3 }));
+    g
+}
+
+/// Every host live with 20 ms latency, 64 connections: waiting is all there is.
+fn latency_bound(c: &mut Criterion) {
+    let (hosts, few) = if quick() { (128, 8) } else { (512, 32) };
+    let w = Workload::live(Duration::from_millis(20), 64);
+    let mut g = short(c, "latency_bound");
+    for name in models::NAMES {
+        let model = models::build(name).expect("a model");
+        let n = if SLOW.contains(&name) { few } else { hosts };
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(name, |b| b.iter(|| w.scan(model.as_ref(), n)));
+    }
+    g.finish();
+}
+
+/// The realistic mix (most hosts silent) with a 200 ms timeout and 128 connections: the
+/// timeout sets the pace, time ≈ ⌈silent hosts ÷ connections⌉ × timeout. The sequential
+/// models are left out: at 86% silent hosts they would need 90 s per iteration.
+fn timeout_bound(c: &mut Criterion) {
+    let hosts = if quick() { 256 } else { 512 };
+    let w = Workload::realistic(Duration::from_millis(200), 128);
+    let mut g = short(c, "timeout_bound");
+    g.throughput(Throughput::Elements(hosts as u64));
+    for name in models::NAMES.iter().filter(|n| !SLOW.contains(n)) {
+        let model = models::build(name).expect("a model");
+        g.bench_function(*name, |b| b.iter(|| w.scan(model.as_ref(), hosts)));
+    }
+    g.finish();
+}
+
+/// Latency 0, thousands of hosts, 256 connections: the cost of each model's machinery per
+/// probe (and of the kernel's TCP, which every model pays alike).
+fn overhead_bound(c: &mut Criterion) {
+    let (hosts, few) = if quick() { (1000, 200) } else { (4000, 500) };
+    let w = Workload::live(Duration::ZERO, 256);
+    let mut g = short(c, "overhead_bound");
+    for name in models::NAMES {
+        let model = models::build(name).expect("a model");
+        let n = if SLOW.contains(&name) { few } else { hosts };
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(name, |b| b.iter(|| w.scan(model.as_ref(), n)));
+    }
+    g.finish();
+}
+
+/// Time against `max_connections` for threads and tokio, hosts live at 20 ms: four rounds of
+/// latency at every width, so the ideal throughput is `connections / 20 ms`.
+fn concurrency(c: &mut Criterion) {
+    let widths: &[usize] = if quick() {
+        &[1, 8, 64, 512]
+    } else {
+        &[1, 8, 64, 512, 2048]
+    };
+    let w = Workload::live(Duration::from_millis(20), 1);
+    let mut g = short(c, "concurrency");
+    for name in ["threads", "tokio"] {
+        let model = models::build(name).expect("a model");
+        for &width in widths {
+            let hosts = (4 * width).max(16);
+            g.throughput(Throughput::Elements(hosts as u64));
+            g.bench_with_input(BenchmarkId::new(name, width), &width, |b, &width| {
+                b.iter(|| w.scan_with(model.as_ref(), hosts, width))
+            });
+        }
+    }
+    g.finish();
+}
+
+/// The contrast: each job is a probe (latency 0) and then about a millisecond of CPU. Async
+/// does not make CPU work faster; more cores do (rayon, threads, or async that hands the CPU
+/// work to other threads with `spawn_blocking`).
+fn cpu_bound(c: &mut Criterion) {
+    let jobs = if quick() { 16 } else { 64 };
+    let w = Workload::live(Duration::ZERO, 64);
+    let targets: Vec<_> = w.targets(jobs).collect();
+    let timeout = w.timeout;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let multi = tokio::runtime::Runtime::new().expect("a runtime");
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let job = |t| cpu_step(wardial_blocking::probe(t, timeout).elapsed.as_nanos() as u64);
+
+    let mut g = short(c, "cpu_bound");
+    g.throughput(Throughput::Elements(jobs as u64));
+    g.bench_function("sequential", |b| {
+        b.iter(|| targets.iter().map(|t| job(*t)).sum::<u64>())
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| targets.par_iter().map(|t| job(*t)).sum::<u64>())
+    });
+    g.bench_function("threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                let chunks = targets.chunks(targets.len().div_ceil(cores));
+                let handles: Vec<_> = chunks
+                    .map(|chunk| s.spawn(move || chunk.iter().map(|t| job(*t)).sum::<u64>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("no panic"))
+                    .sum::<u64>()
+            })
+        })
+    });
+    let async_inline = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let tasks: Vec<_> = targets
+                .iter()
+                .map(|t| {
+                    let t = *t;
+                    tokio::spawn(async move {
+                        let f = wardial_tokio::probe(t, timeout).await;
+                        // CPU work inline: it holds this worker thread until it is done.
+                        cpu_step(f.elapsed.as_nanos() as u64)
+                    })
+                })
+                .collect();
+            let mut sum = 0u64;
+            for t in tasks {
+                sum = sum.wrapping_add(t.await.expect("no panic"));
+            }
+            sum
+        })
+    };
+    g.bench_function("tokio-current-thread-inline", |b| {
+        b.iter(|| async_inline(&single))
+    });
+    g.bench_function("tokio-inline", |b| b.iter(|| async_inline(&multi)));
+    g.bench_function("tokio-spawn-blocking", |b| {
+        b.iter(|| {
+            multi.block_on(async {
+                let tasks: Vec<_> = targets
+                    .iter()
+                    .map(|t| {
+                        let t = *t;
+                        tokio::spawn(async move {
+                            let f = wardial_tokio::probe(t, timeout).await;
+                            // Off the runtime's workers: they stay free to wait on sockets.
+                            let seed = f.elapsed.as_nanos() as u64;
+                            tokio::task::spawn_blocking(move || cpu_step(seed)).await
+                        })
+                    })
+                    .collect();
+                let mut sum = 0u64;
+                for t in tasks {
+                    sum = sum.wrapping_add(t.await.expect("no panic").expect("no panic"));
+                }
+                sum
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    latency_bound,
+    timeout_bound,
+    overhead_bound,
+    concurrency,
+    cpu_bound
+);
+criterion_main!(benches);
