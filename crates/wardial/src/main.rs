@@ -84,6 +84,9 @@ struct RaceArgs {
     /// Print one JSON document instead of the table
     #[arg(long)]
     json: bool,
+    /// Also write the bar chart as an SVG image to FILE
+    #[arg(long, value_name = "FILE")]
+    svg: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +237,10 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         race::print_table(&report, &mut out)
     };
     written.map_err(|e| Failure::Run(format!("cannot write the results: {e}")))?;
+    if let Some(path) = &a.svg {
+        std::fs::write(path, race::svg(&report))
+            .map_err(|e| Failure::Run(format!("cannot write '{path}': {e}")))?;
+    }
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)
     } else {
