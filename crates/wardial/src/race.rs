@@ -392,6 +392,51 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
     Ok(())
 }
 
+/// The bar chart as an SVG image (for the course notes): probes per second per model, with the
+/// time each took (or would take, if projected).
+pub fn svg(report: &RaceReport) -> String {
+    const ROW: f64 = 26.0;
+    const LABEL: f64 = 170.0;
+    const BAR: f64 = 420.0;
+    let best = report
+        .models
+        .iter()
+        .map(|m| m.probes_per_second)
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let height = 50.0 + ROW * report.models.len() as f64;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="monospace" font-size="13">
+<text x="8" y="20" font-weight="bold">probes per second: {hosts} simulated hosts ({mix} mix), {conns} connections, timeout {timeout} s</text>
+"#,
+        w = LABEL + BAR + 200.0,
+        hosts = report.hosts,
+        mix = report.config.mix,
+        conns = report.config.max_connections,
+        timeout = report.config.timeout.as_secs_f64(),
+    );
+    for (i, m) in report.models.iter().enumerate() {
+        let y = 36.0 + ROW * i as f64;
+        let width = (m.probes_per_second / best * BAR).max(1.0);
+        let time = match m.projected_seconds {
+            Some(p) => format!("{} projected", human_secs(p)),
+            None => human_secs(m.seconds),
+        };
+        let colour = if m.finished { "#3b7dd8" } else { "#c8553d" };
+        s.push_str(&format!(
+            r#"<text x="8" y="{ty}">{name}</text><rect x="{LABEL}" y="{y}" width="{width:.1}" height="{h}" fill="{colour}"/><text x="{tx:.1}" y="{ty}">{rate:.0}/s, {time}</text>
+"#,
+            ty = y + 14.0,
+            name = m.model,
+            h = ROW - 8.0,
+            tx = LABEL + width + 6.0,
+            rate = m.probes_per_second,
+        ));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,49 +524,4 @@ mod tests {
             assert!(json["models"][0].get(key).is_some(), "missing {key}");
         }
     }
-}
-
-/// The bar chart as an SVG image (for the course notes): probes per second per model, with the
-/// time each took (or would take, if projected).
-pub fn svg(report: &RaceReport) -> String {
-    const ROW: f64 = 26.0;
-    const LABEL: f64 = 170.0;
-    const BAR: f64 = 420.0;
-    let best = report
-        .models
-        .iter()
-        .map(|m| m.probes_per_second)
-        .fold(0.0, f64::max)
-        .max(1e-9);
-    let height = 50.0 + ROW * report.models.len() as f64;
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="monospace" font-size="13">
-<text x="8" y="20" font-weight="bold">probes per second: {hosts} simulated hosts ({mix} mix), {conns} connections, timeout {timeout} s</text>
-"#,
-        w = LABEL + BAR + 200.0,
-        hosts = report.hosts,
-        mix = report.config.mix,
-        conns = report.config.max_connections,
-        timeout = report.config.timeout.as_secs_f64(),
-    );
-    for (i, m) in report.models.iter().enumerate() {
-        let y = 36.0 + ROW * i as f64;
-        let width = (m.probes_per_second / best * BAR).max(1.0);
-        let time = match m.projected_seconds {
-            Some(p) => format!("{} projected", human_secs(p)),
-            None => human_secs(m.seconds),
-        };
-        let colour = if m.finished { "#3b7dd8" } else { "#c8553d" };
-        s.push_str(&format!(
-            r#"<text x="8" y="{ty}">{name}</text><rect x="{LABEL}" y="{y}" width="{width:.1}" height="{h}" fill="{colour}"/><text x="{tx:.1}" y="{ty}">{rate:.0}/s, {time}</text>
-"#,
-            ty = y + 14.0,
-            name = m.model,
-            h = ROW - 8.0,
-            tx = LABEL + width + 6.0,
-            rate = m.probes_per_second,
-        ));
-    }
-    s.push_str("</svg>\n");
-    s
 }
