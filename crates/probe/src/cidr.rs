@@ -86,6 +86,7 @@ impl Cidr {
         u32::from(addr) & Self::mask(self.prefix) == u32::from(self.network)
     }
 
+    // ANCHOR: iter
     /// The addresses of the block, first to last, computed one at a time.
     pub fn iter(&self) -> CidrIter {
         CidrIter {
@@ -94,6 +95,7 @@ impl Cidr {
             end: u64::from(u32::from(self.network)) + self.len(),
         }
     }
+    // ANCHOR_END: iter
 }
 
 impl fmt::Display for Cidr {
@@ -149,12 +151,14 @@ impl Iterator for CidrIter {
     type Item = Ipv4Addr;
 
     fn next(&mut self) -> Option<Ipv4Addr> {
+        // BEGIN SOLUTION Task 1: return the next address of the block and advance, or None once `next` reaches `end`. Compute it from the two integers: no Vec, nothing collected.
         if self.next >= self.end {
             return None;
         }
         let addr = Ipv4Addr::from(self.next as u32);
         self.next += 1;
         Some(addr)
+        // END SOLUTION
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -170,11 +174,13 @@ impl Iterator for CidrIter {
 
 impl DoubleEndedIterator for CidrIter {
     fn next_back(&mut self) -> Option<Ipv4Addr> {
+        // BEGIN SOLUTION Task 1: the same from the other end: the last address not yet yielded.
         if self.next >= self.end {
             return None;
         }
         self.end -= 1;
         Some(Ipv4Addr::from(self.end as u32))
+        // END SOLUTION
     }
 }
 

@@ -25,6 +25,7 @@ pub fn request(host: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+// ANCHOR: exchange
 /// What to do after feeding bytes to an [`Exchange`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -89,6 +90,7 @@ impl Exchange {
         self.received.len()
     }
 }
+// ANCHOR_END: exchange
 
 #[cfg(test)]
 mod tests {

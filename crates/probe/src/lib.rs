@@ -276,6 +276,7 @@ impl<'a> Report<'a> {
     }
 }
 
+// ANCHOR: probe_trait
 /// One concurrency model's way of scanning.
 ///
 /// The contract, whatever the model:
@@ -311,6 +312,7 @@ pub trait Probe: Send + Sync {
         (found, summary)
     }
 }
+// ANCHOR_END: probe_trait
 
 #[cfg(test)]
 mod tests {

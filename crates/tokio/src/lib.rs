@@ -73,6 +73,7 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
 /// again, and some probes were then not polled for half a second: timeouts that were the
 /// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
 async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    // BEGIN SOLUTION Task 3: this loop awaits one probe before starting the next. Make it keep up to `config.max_connections` probes in flight (spawn a task per probe, and let `buffer_unordered` bound how many run), reporting each finding as it completes.
     let timeout = config.timeout;
     let probes =
         stream::iter(config.until_stopped(targets)).map(|t| tokio::spawn(probe(t, timeout)));
@@ -81,6 +82,11 @@ async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>
         // A JoinError means the probe task panicked: a bug worth stopping for.
         report.finding(finding.expect("a probe task panicked"));
     }
+    // STARTER
+    // for target in config.until_stopped(targets) {
+    //     report.finding(probe(target, config.timeout).await);
+    // }
+    // END SOLUTION
 }
 // ANCHOR_END: scan
 
@@ -107,10 +113,14 @@ impl Tokio {
 
     /// A current-thread runtime: everything runs on the thread that calls `scan`.
     pub fn current_thread() -> Tokio {
+        // BEGIN SOLUTION Task 2: build a current-thread tokio runtime with its IO and time drivers enabled (tokio::runtime::Builder).
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a tokio runtime");
+        // STARTER
+        // let runtime: tokio::runtime::Runtime = todo!("Task 2: build a current-thread runtime");
+        // END SOLUTION
         Tokio {
             name: "tokio-current-thread",
             runtime,
@@ -130,7 +140,9 @@ impl Probe for Tokio {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
+        // BEGIN SOLUTION Task 2: `scan` is async, but this method is not: run the future to completion on this probe's runtime.
         self.runtime.block_on(scan(targets, config, &mut report));
+        // END SOLUTION
         report.finish(config)
     }
 }
