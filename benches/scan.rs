@@ -17,10 +17,9 @@ use wardial_bench::{cpu_step, models, quick, Workload};
 /// few seconds, not the size the concurrent models get.
 const SLOW: [&str; 3] = ["blocking", "blocking-ureq", "rayon"];
 
-fn short<'c>(
-    c: &'c mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
+type Group<'c> = criterion::BenchmarkGroup<'c, criterion::measurement::WallTime>;
+
+fn short<'c>(c: &'c mut Criterion, name: &str) -> Group<'c> {
     let mut g = c.benchmark_group(name);
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -28,18 +27,22 @@ fn short<'c>(
     g
 }
 
-/// Every host live with 20 ms latency, 64 connections: waiting is all there is.
-fn latency_bound(c: &mut Criterion) {
-    let (hosts, few) = if quick() { (128, 8) } else { (512, 32) };
-    let w = Workload::live(Duration::from_millis(20), 64);
-    let mut g = short(c, "latency_bound");
+/// Benches every model on `w`: `hosts` hosts each, `few` for the slow ones (throughput is per
+/// probe, so the sizes compare).
+fn every_model(g: &mut Group<'_>, w: &Workload, hosts: usize, few: usize) {
     for name in models::NAMES {
         let model = models::build(name).expect("a model");
         let n = if SLOW.contains(&name) { few } else { hosts };
         g.throughput(Throughput::Elements(n as u64));
         g.bench_function(name, |b| b.iter(|| w.scan(model.as_ref(), n)));
     }
-    g.finish();
+}
+
+/// Every host live with 20 ms latency, 64 connections: waiting is all there is.
+fn latency_bound(c: &mut Criterion) {
+    let (hosts, few) = if quick() { (128, 8) } else { (512, 32) };
+    let w = Workload::live(Duration::from_millis(20), 64);
+    every_model(&mut short(c, "latency_bound"), &w, hosts, few);
 }
 
 /// The realistic mix (most hosts silent) with a 200 ms timeout and 128 connections: the
@@ -62,14 +65,7 @@ fn timeout_bound(c: &mut Criterion) {
 fn overhead_bound(c: &mut Criterion) {
     let (hosts, few) = if quick() { (1000, 200) } else { (4000, 500) };
     let w = Workload::live(Duration::ZERO, 256);
-    let mut g = short(c, "overhead_bound");
-    for name in models::NAMES {
-        let model = models::build(name).expect("a model");
-        let n = if SLOW.contains(&name) { few } else { hosts };
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(name, |b| b.iter(|| w.scan(model.as_ref(), n)));
-    }
-    g.finish();
+    every_model(&mut short(c, "overhead_bound"), &w, hosts, few);
 }
 
 /// Time against `max_connections` for threads and tokio, hosts live at 20 ms: four rounds of

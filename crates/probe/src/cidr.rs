@@ -195,15 +195,6 @@ mod tests {
     }
 
     #[test]
-    fn course_vectors() {
-        // The seed course's doctests for netmask_to_ips.
-        assert_eq!(cidr("104.154.0.0/15").iter().count(), 131072);
-        assert_eq!(cidr("134.173.0.0/16").iter().count(), 65536);
-        assert_eq!(cidr("175.45.176.0/22").iter().count(), 1024);
-        assert_eq!(cidr("175.45.176.0/22").len(), 1024);
-    }
-
-    #[test]
     fn host_bits_are_masked() {
         let c = cidr("134.173.55.0/16");
         assert_eq!(c.to_string(), "134.173.0.0/16");

@@ -11,7 +11,6 @@ use wardial::race::{self, RaceOptions};
 use wardial::scan::{self, ScanOptions};
 use wardial::{args, models, serve, Failure, INTERRUPTED};
 use wardial_probe::{Cidr, Stop};
-use wardial_simnet::World;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -52,8 +51,9 @@ enum Command {
     Simnet(SimnetArgs),
 }
 
+/// The simulated internet's options, shared by `race` and `simnet`.
 #[derive(Debug, Args)]
-struct RaceArgs {
+struct WorldArgs {
     /// The simulated range, inside 127.0.0.0/8
     #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
     range: Cidr,
@@ -63,6 +63,15 @@ struct RaceArgs {
     /// Latency of every live host (default: a 20-200 ms spread)
     #[arg(long, value_parser = args::duration_or_zero)]
     latency: Option<Duration>,
+    /// Seed of the simulated internet (which host does what)
+    #[arg(long, default_value = "1")]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct RaceArgs {
+    #[command(flatten)]
+    world: WorldArgs,
     /// Total deadline of one probe
     #[arg(long, default_value = "500ms", value_parser = args::duration, allow_hyphen_values = true)]
     timeout: Duration,
@@ -75,9 +84,6 @@ struct RaceArgs {
     /// Time each model gets; one that has not finished is stopped and its time projected
     #[arg(long, default_value = "3s", value_parser = args::duration)]
     budget: Duration,
-    /// Seed of the simulated internet (which host does what)
-    #[arg(long, default_value = "1")]
-    seed: u64,
     /// Race only the first N hosts of the range
     #[arg(long, value_name = "N", value_parser = args::positive)]
     hosts: Option<usize>,
@@ -123,18 +129,8 @@ struct ScanArgs {
 
 #[derive(Debug, Args)]
 struct SimnetArgs {
-    /// The range to play, inside 127.0.0.0/8
-    #[arg(long, default_value = "127.64.0.0/22", value_parser = args::cidr)]
-    range: Cidr,
-    /// Which hosts live there: realistic, live, every, silent
-    #[arg(long, default_value = "realistic", value_parser = race::parse_mix)]
-    mix: String,
-    /// Latency of every live host (default: a 20-200 ms spread)
-    #[arg(long, value_parser = args::duration_or_zero)]
-    latency: Option<Duration>,
-    /// Seed (which host does what)
-    #[arg(long, default_value = "1")]
-    seed: u64,
+    #[command(flatten)]
+    world: WorldArgs,
     /// Write `vaddr host:port` for every virtual host to FILE
     #[arg(long, value_name = "FILE")]
     targets: Option<String>,
@@ -212,14 +208,14 @@ fn install_ctrl_c(interrupt: Stop) {
 
 fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
     let opts = RaceOptions {
-        range: a.range.to_string(),
-        mix: a.mix,
-        latency: a.latency,
+        range: a.world.range.to_string(),
+        mix: a.world.mix,
+        latency: a.world.latency,
         timeout: a.timeout,
         max_connections: a.max_connections,
         models: a.models.0,
         budget: a.budget,
-        seed: a.seed,
+        seed: a.world.seed,
         hosts: a.hosts.map(|n| n as u64),
     };
     let terminal = wardial::stderr_is_terminal();
@@ -301,18 +297,8 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
 }
 
 fn simnet(a: SimnetArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
-    let opts = RaceOptions {
-        range: a.range.to_string(),
-        mix: a.mix,
-        latency: a.latency,
-        timeout: Duration::from_secs(1),
-        max_connections: 1,
-        models: Vec::new(),
-        budget: Duration::from_secs(1),
-        seed: a.seed,
-        hosts: None,
-    };
-    let world: World = opts.world()?;
+    let w = a.world;
+    let world = race::world(&w.range.to_string(), &w.mix, w.latency, w.seed)?;
     serve::run(world, a.targets.as_deref(), interrupt)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -66,35 +66,44 @@ fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S
 }
 
 impl RaceOptions {
-    /// The world this race plays; the range must lie in 127.0.0.0/8.
+    /// The world this race plays.
     pub fn world(&self) -> Result<World, Failure> {
-        let range: Cidr = self
-            .range
-            .parse()
-            .map_err(|e| Failure::Usage(format!("--range: {e}")))?;
-        let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
-        if range.prefix() < 8 || !loopback.contains(range.first()) {
-            return Err(Failure::Usage(format!(
-                "--range {range} is outside 127.0.0.0/8: the simulated internet plays loopback addresses only"
-            )));
-        }
-        if range.len() > 1 << 20 {
-            return Err(Failure::Usage(format!(
-                "--range {range} has {} hosts; a race takes at most a /12 (1048576)",
-                range.len()
-            )));
-        }
-        let mut world = World {
-            seed: self.seed,
-            range,
-            mix: mix(&self.mix),
-            ..World::default()
-        };
-        if let Some(latency) = self.latency {
-            world.latencies = vec![latency];
-        }
-        Ok(world)
+        world(&self.range, &self.mix, self.latency, self.seed)
     }
+}
+
+/// A simulated world from the command's options; the range must lie in 127.0.0.0/8.
+pub fn world(
+    range: &str,
+    mix_name: &str,
+    latency: Option<Duration>,
+    seed: u64,
+) -> Result<World, Failure> {
+    let range: Cidr = range
+        .parse()
+        .map_err(|e| Failure::Usage(format!("--range: {e}")))?;
+    let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
+    if range.prefix() < 8 || !loopback.contains(range.first()) {
+        return Err(Failure::Usage(format!(
+            "--range {range} is outside 127.0.0.0/8: the simulated internet plays loopback addresses only"
+        )));
+    }
+    if range.len() > 1 << 20 {
+        return Err(Failure::Usage(format!(
+            "--range {range} has {} hosts; the simulated internet plays at most a /12 (1048576)",
+            range.len()
+        )));
+    }
+    let mut world = World {
+        seed,
+        range,
+        mix: mix(mix_name),
+        ..World::default()
+    };
+    if let Some(latency) = latency {
+        world.latencies = vec![latency];
+    }
+    Ok(world)
 }
 
 /// The best any model could do with `max_connections` slots: each host's probe takes what the
@@ -288,6 +297,16 @@ fn race_one(
     }
 }
 
+/// The highest rate in the race: the full length of a bar.
+fn best_rate(report: &RaceReport) -> f64 {
+    report
+        .models
+        .iter()
+        .map(|m| m.probes_per_second)
+        .fold(0.0, f64::max)
+        .max(1e-9)
+}
+
 /// Human units for seconds.
 fn human_secs(s: f64) -> String {
     if s >= 3600.0 {
@@ -365,12 +384,7 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
     }
 
     writeln!(out, "\nprobes per second (longer is better)")?;
-    let best = report
-        .models
-        .iter()
-        .map(|m| m.probes_per_second)
-        .fold(0.0, f64::max)
-        .max(1e-9);
+    let best = best_rate(report);
     const WIDTH: f64 = 50.0;
     for m in &report.models {
         let eighths = (m.probes_per_second / best * WIDTH * 8.0).round() as usize;
@@ -398,12 +412,7 @@ pub fn svg(report: &RaceReport) -> String {
     const ROW: f64 = 26.0;
     const LABEL: f64 = 170.0;
     const BAR: f64 = 420.0;
-    let best = report
-        .models
-        .iter()
-        .map(|m| m.probes_per_second)
-        .fold(0.0, f64::max)
-        .max(1e-9);
+    let best = best_rate(report);
     let height = 50.0 + ROW * report.models.len() as f64;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="monospace" font-size="13">
