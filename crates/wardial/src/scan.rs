@@ -210,7 +210,7 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, {eta} left) {msg}",
+            "[{elapsed_precise}] {wide_bar} {pos}/{len} ({eta} left) {msg}",
         )
         .expect("a valid template"),
     );
