@@ -1,7 +1,7 @@
 //! The lecture's point as numbers: criterion groups that race the models on the simnet.
 //!
-//! Run with: `cargo bench` (about 10 minutes on 2 cores), or for class
-//! `WARDIAL_BENCH_QUICK=1 cargo bench -- --quick` (about 3). One group:
+//! Run with: `cargo bench` (440 s measured on 2 cores), or for class
+//! `WARDIAL_BENCH_QUICK=1 cargo bench -- --quick` (182 s). One group:
 //! `cargo bench -- latency_bound`. Reports land in `target/criterion/`.
 //!
 //! Every group starts its simnet once, before any timing, and every iteration checks its
