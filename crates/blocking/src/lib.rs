@@ -47,9 +47,8 @@ fn exchange(target: &Target, deadline: Instant) -> io::Result<Outcome> {
     loop {
         stream.set_read_timeout(Some(time_left(deadline)?))?;
         match stream.read(&mut buf) {
-            Ok(0) => return Ok(exchange.eof()),
             Ok(n) => {
-                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
+                if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
                     return Ok(outcome);
                 }
             }

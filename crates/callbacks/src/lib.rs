@@ -371,9 +371,8 @@ fn read_some(stream: &mut TcpStream, exchange: &mut Exchange) -> io::Result<Opti
     let mut buf = [0u8; 1024];
     loop {
         match stream.read(&mut buf) {
-            Ok(0) => return Ok(Some(exchange.eof())),
             Ok(n) => {
-                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
+                if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
                     return Ok(Some(outcome));
                 }
             }

@@ -75,6 +75,17 @@ impl Exchange {
         }
     }
 
+    /// What one socket read returned, as every model gets it: the bytes, or none when the peer
+    /// has closed (a read of 0). So each model's read loop is the same three lines, and what
+    /// "closed" means is decided here, once.
+    pub fn on_read(&mut self, bytes: &[u8]) -> Step {
+        if bytes.is_empty() {
+            Step::Done(self.eof())
+        } else {
+            self.feed(bytes)
+        }
+    }
+
     /// The peer closed its side before the exchange was decided.
     pub fn eof(&mut self) -> Outcome {
         if self.received.is_empty() {
@@ -179,5 +190,19 @@ mod tests {
         let mut ex = Exchange::new();
         assert_eq!(ex.feed(b"HTTP/1."), Step::NeedMore);
         assert_eq!(ex.eof(), Outcome::NotHttp);
+    }
+
+    #[test]
+    fn an_empty_read_is_the_peer_closing() {
+        assert_eq!(Exchange::new().on_read(b""), Step::Done(Outcome::Closed));
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
+        assert_eq!(
+            ex.on_read(b"04 No Content\r\n"),
+            Step::Done(Outcome::Http { status: 204 })
+        );
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
+        assert_eq!(ex.on_read(b""), Step::Done(Outcome::NotHttp));
     }
 }

@@ -40,13 +40,9 @@ fn per_read(target: Target, timeout: Duration) -> Outcome {
         let mut ex = Exchange::new();
         let mut buf = [0u8; 512];
         loop {
-            match s.read(&mut buf)? {
-                0 => return Ok(ex.eof()),
-                n => {
-                    if let Step::Done(o) = ex.feed(&buf[..n]) {
-                        return Ok(o);
-                    }
-                }
+            let n = s.read(&mut buf)?;
+            if let Step::Done(o) = ex.on_read(&buf[..n]) {
+                return Ok(o);
             }
         }
     };

@@ -62,13 +62,9 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
     let mut exchange = Exchange::new();
     let mut buf = [0u8; 1024];
     loop {
-        match stream.read(&mut buf).await? {
-            0 => return Ok(exchange.eof()),
-            n => {
-                if let Step::Done(outcome) = exchange.feed(&buf[..n]) {
-                    return Ok(outcome);
-                }
-            }
+        let n = stream.read(&mut buf).await?;
+        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+            return Ok(outcome);
         }
     }
 }
