@@ -178,7 +178,7 @@ impl World {
             Behaviour::Refused => Outcome::Refused,
             Behaviour::Blackhole => Outcome::Timeout,
             Behaviour::Trickle => {
-                if self.trickle_interval * (TRICKLE_LINE.len() as u32) < timeout {
+                if self.trickle_time() < timeout {
                     Outcome::Http { status: 200 }
                 } else {
                     Outcome::Timeout
@@ -187,6 +187,24 @@ impl World {
             Behaviour::Garbage => Outcome::NotHttp,
             Behaviour::Endless => Outcome::Http { status: 200 },
             Behaviour::Reset => Outcome::Closed,
+        }
+    }
+
+    /// How long a trickle host takes to send its whole status line.
+    pub fn trickle_time(&self) -> Duration {
+        self.trickle_interval * TRICKLE_LINE.len() as u32
+    }
+
+    /// How long a correct probe with this `timeout` must wait for `addr`: the least time any
+    /// model can spend on it (the race's ideal time is built from these).
+    pub fn expected_wait(&self, addr: Ipv4Addr, timeout: Duration) -> Duration {
+        match self.behaviour(addr) {
+            Behaviour::Live { latency, .. } => latency.min(timeout),
+            Behaviour::Blackhole => timeout,
+            Behaviour::Trickle => self.trickle_time().min(timeout),
+            Behaviour::Refused | Behaviour::Garbage | Behaviour::Endless | Behaviour::Reset => {
+                Duration::ZERO
+            }
         }
     }
 
@@ -260,6 +278,11 @@ mod tests {
             w.expected(a, Duration::from_secs(1)),
             Outcome::Http { status: 200 }
         );
+        assert_eq!(
+            w.expected_wait(a, Duration::from_millis(100)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(w.expected_wait(a, Duration::from_secs(1)), w.trickle_time());
         assert!(Mix::only("nonsense").is_none());
     }
 }

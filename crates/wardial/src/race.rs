@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wardial_probe::{Cidr, Probe, ScanConfig, Stop};
-use wardial_simnet::world::TRICKLE_LINE;
-use wardial_simnet::{Behaviour, Mix, Simnet, World};
+use wardial_simnet::{Mix, Simnet, World};
 
 use crate::{limits, models, Failure};
 
@@ -122,14 +121,7 @@ pub fn ideal_time(
         std::iter::repeat_n(Reverse(Duration::ZERO), max_connections.max(1)).collect();
     let mut end = Duration::ZERO;
     for addr in world.range.iter().take(hosts as usize) {
-        let wait = match world.behaviour(addr) {
-            Behaviour::Live { latency, .. } => latency.min(timeout),
-            Behaviour::Blackhole => timeout,
-            Behaviour::Trickle => (world.trickle_interval * TRICKLE_LINE.len() as u32).min(timeout),
-            Behaviour::Refused | Behaviour::Garbage | Behaviour::Endless | Behaviour::Reset => {
-                Duration::ZERO
-            }
-        };
+        let wait = world.expected_wait(addr, timeout);
         let Reverse(free_at) = slots.pop().expect("at least one slot");
         end = end.max(free_at + wait);
         slots.push(Reverse(free_at + wait));
