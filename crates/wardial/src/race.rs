@@ -129,7 +129,21 @@ pub fn ideal_time(
     end
 }
 
-/// One model's row. The key names are a contract: scripts read them.
+/// The keys of each model's row in `race --json`, as issue 5 fixed them: scripts read them, so
+/// a field of [`ModelResult`] may be added but none of these renamed. Both the unit test here
+/// and the CLI test check the JSON against this list.
+pub const MODEL_KEYS: [&str; 8] = [
+    "model",
+    "seconds",
+    "completed",
+    "finished",
+    "probes_per_second",
+    "found",
+    "agrees_with_truth",
+    "efficiency",
+];
+
+/// One model's row. The key names are a contract: see [`MODEL_KEYS`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelResult {
     pub model: String,
@@ -512,16 +526,7 @@ mod tests {
             "{table}"
         );
         let json = serde_json::to_value(&report).unwrap();
-        for key in [
-            "model",
-            "seconds",
-            "completed",
-            "finished",
-            "probes_per_second",
-            "found",
-            "agrees_with_truth",
-            "efficiency",
-        ] {
+        for key in MODEL_KEYS {
             assert!(json["models"][0].get(key).is_some(), "missing {key}");
         }
     }

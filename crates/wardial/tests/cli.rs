@@ -184,16 +184,7 @@ fn race_json_has_the_documented_keys() {
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
     for m in models {
-        for key in [
-            "model",
-            "seconds",
-            "completed",
-            "finished",
-            "probes_per_second",
-            "found",
-            "agrees_with_truth",
-            "efficiency",
-        ] {
+        for key in wardial::race::MODEL_KEYS {
             assert!(m.get(key).is_some(), "missing {key} in {m}");
         }
         assert_eq!(m["completed"], 64);
