@@ -7,11 +7,14 @@
 //! Every group starts its simnet once, before any timing, and every iteration checks its
 //! findings against the ground truth (a fast wrong model cannot win).
 
+use std::future::Future;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
+use tokio::runtime::Runtime;
 use wardial_bench::{cpu_step, models, quick, Workload};
+use wardial_probe::Target;
 
 /// Models that wait for one host (or one per core) at a time: given a size they finish in a
 /// few seconds, not the size the concurrent models get.
@@ -100,7 +103,7 @@ fn cpu_bound(c: &mut Criterion) {
     let targets: Vec<_> = w.targets(jobs).collect();
     let timeout = w.timeout;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let multi = tokio::runtime::Runtime::new().expect("a runtime");
+    let multi = Runtime::new().expect("a runtime");
     let single = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,73 +113,75 @@ fn cpu_bound(c: &mut Criterion) {
     let mut g = short(c, "cpu_bound");
     g.throughput(Throughput::Elements(jobs as u64));
     g.bench_function("sequential", |b| {
-        b.iter(|| targets.iter().map(|t| job(*t)).sum::<u64>())
+        b.iter(|| targets.iter().map(|t| job(*t)).fold(0, u64::wrapping_add))
     });
     g.bench_function("rayon", |b| {
-        b.iter(|| targets.par_iter().map(|t| job(*t)).sum::<u64>())
+        b.iter(|| {
+            targets
+                .par_iter()
+                .map(|t| job(*t))
+                .reduce(|| 0, u64::wrapping_add)
+        })
     });
     g.bench_function("threads", |b| {
         b.iter(|| {
             std::thread::scope(|s| {
                 let chunks = targets.chunks(targets.len().div_ceil(cores));
                 let handles: Vec<_> = chunks
-                    .map(|chunk| s.spawn(move || chunk.iter().map(|t| job(*t)).sum::<u64>()))
+                    .map(|chunk| {
+                        s.spawn(move || chunk.iter().map(|t| job(*t)).fold(0, u64::wrapping_add))
+                    })
                     .collect();
                 handles
                     .into_iter()
                     .map(|h| h.join().expect("no panic"))
-                    .sum::<u64>()
+                    .fold(0, u64::wrapping_add)
             })
         })
     });
-    let async_inline = |rt: &tokio::runtime::Runtime| {
-        rt.block_on(async {
-            let tasks: Vec<_> = targets
-                .iter()
-                .map(|t| {
-                    let t = *t;
-                    tokio::spawn(async move {
-                        let f = wardial_tokio::probe(t, timeout).await;
-                        // CPU work inline: it holds this worker thread until it is done.
-                        cpu_step(f.elapsed.as_nanos() as u64)
-                    })
-                })
-                .collect();
-            let mut sum = 0u64;
-            for t in tasks {
-                sum = sum.wrapping_add(t.await.expect("no panic"));
-            }
-            sum
-        })
+    // CPU work inline in the task: it holds its worker thread until it is done.
+    let inline = |seed| async move { cpu_step(seed) };
+    // CPU work off the runtime's workers: they stay free to wait on sockets.
+    let off = |seed| async move {
+        tokio::task::spawn_blocking(move || cpu_step(seed))
+            .await
+            .expect("no panic")
     };
     g.bench_function("tokio-current-thread-inline", |b| {
-        b.iter(|| async_inline(&single))
+        b.iter(|| tokio_jobs(&single, &targets, timeout, inline))
     });
-    g.bench_function("tokio-inline", |b| b.iter(|| async_inline(&multi)));
+    g.bench_function("tokio-inline", |b| {
+        b.iter(|| tokio_jobs(&multi, &targets, timeout, inline))
+    });
     g.bench_function("tokio-spawn-blocking", |b| {
-        b.iter(|| {
-            multi.block_on(async {
-                let tasks: Vec<_> = targets
-                    .iter()
-                    .map(|t| {
-                        let t = *t;
-                        tokio::spawn(async move {
-                            let f = wardial_tokio::probe(t, timeout).await;
-                            // Off the runtime's workers: they stay free to wait on sockets.
-                            let seed = f.elapsed.as_nanos() as u64;
-                            tokio::task::spawn_blocking(move || cpu_step(seed)).await
-                        })
-                    })
-                    .collect();
-                let mut sum = 0u64;
-                for t in tasks {
-                    sum = sum.wrapping_add(t.await.expect("no panic").expect("no panic"));
-                }
-                sum
-            })
-        })
+        b.iter(|| tokio_jobs(&multi, &targets, timeout, off))
     });
     g.finish();
+}
+
+/// Each job as a tokio task on `rt`: an async probe, then `compute` (where the CPU work runs
+/// is what the variants differ in).
+fn tokio_jobs<F, Fut>(rt: &Runtime, targets: &[Target], timeout: Duration, compute: F) -> u64
+where
+    F: Fn(u64) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = u64> + Send + 'static,
+{
+    rt.block_on(async {
+        let tasks: Vec<_> = targets
+            .iter()
+            .map(|&t| {
+                tokio::spawn(async move {
+                    let seed = wardial_tokio::probe(t, timeout).await.elapsed.as_nanos() as u64;
+                    compute(seed).await
+                })
+            })
+            .collect();
+        let mut sum = 0u64;
+        for task in tasks {
+            sum = sum.wrapping_add(task.await.expect("no panic"));
+        }
+        sum
+    })
 }
 
 criterion_group!(
