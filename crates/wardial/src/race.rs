@@ -238,7 +238,8 @@ fn race_one(
     ideal: Duration,
     interrupt: &Stop,
 ) -> ModelResult {
-    // Let the sockets of the model before close on the server side, then count afresh.
+    // Give the server a moment to see the previous model's sockets close, so that this model's
+    // peak counts only its own connections.
     let settle = Instant::now() + Duration::from_secs(2);
     while sim.stats().open > 0 && Instant::now() < settle {
         std::thread::sleep(Duration::from_millis(5));

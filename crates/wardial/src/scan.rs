@@ -60,7 +60,8 @@ impl Spec {
                 let mut nets = vec![Cidr::new(addr, 32)];
                 match dial.ip() {
                     std::net::IpAddr::V4(ip) => nets.push(Cidr::new(ip, 32)),
-                    // IPv6 is only ever dialled here for [::1]; anything else is not ours.
+                    // The gate knows IPv4 ranges only: [::1] is this machine, and any other
+                    // IPv6 address counts as public (0.0.0.0/0 is what makes the gate say so).
                     std::net::IpAddr::V6(ip) if ip.is_loopback() => {}
                     std::net::IpAddr::V6(_) => nets.push(Cidr::new(Ipv4Addr::UNSPECIFIED, 0)),
                 }

@@ -4,7 +4,6 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 fn wardial(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wardial"))
@@ -197,7 +196,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
     // Accepts into the backlog and never answers: the probe waits for its timeout.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port().to_string();
-    let child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
         .args([
             "scan",
             "127.0.0.0/30",
@@ -214,7 +213,15 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Wait for the first finding (127.0.0.0 is refused at once), not for a fixed time: then
+    // the Ctrl-C handler is surely installed and the probe of 127.0.0.1 is in flight.
+    let mut first = String::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
+        first.push(byte[0] as char);
+    }
+    assert!(first.contains(r#""outcome":"refused""#), "{first}");
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -225,7 +232,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
     let err = text(&out.stderr);
     assert!(err.contains("interrupted: scanned"), "{err}");
     // Lines printed before the stop are whole JSON objects.
-    for line in text(&out.stdout).lines() {
+    for line in first.lines().chain(text(&out.stdout).lines()) {
         serde_json::from_str::<serde_json::Value>(line).unwrap();
     }
 }
