@@ -13,9 +13,10 @@
 //! One model lives here: [`AsyncStd`] (`async-std`).
 //!
 //! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so each scan
-//! blocks on async-std's `block_on`. async-std's runtime is global: it is started by the library
-//! on first use (an IO reactor thread) and lives for the process, so there is nothing to build
-//! here, and nothing is built per probe.
+//! blocks on async-std's `block_on`. The thread that calls it runs the scan future (pulling
+//! targets, collecting findings). The probes are spawned onto async-std's global executor, whose
+//! worker threads (one per core by default) are started by the library on first use, with a
+//! thread for the IO reactor, and live for the process: nothing is built per scan or per probe.
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
 //! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows only what the runtimes change.
@@ -34,10 +35,12 @@ use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Ta
 /// trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
-    let outcome = match async_std::future::timeout(timeout, exchange(&target)).await {
+    let mut exchange = Exchange::new();
+    let outcome = match async_std::future::timeout(timeout, run(&target, &mut exchange)).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => Outcome::from_io(&e),
-        Err(_elapsed) => Outcome::Timeout,
+        // The connect, the write or a read failed: the exchange says what that means.
+        Ok(Err(e)) => exchange.on_error(&e),
+        Err(_elapsed) => exchange.on_deadline(),
     };
     Finding {
         target,
@@ -47,10 +50,9 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 }
 
 /// Connect, write the request, read until the exchange is decided.
-async fn exchange(target: &Target) -> io::Result<Outcome> {
+async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
     let mut stream = TcpStream::connect(target.dial).await?;
     stream.write_all(&target.request()).await?;
-    let mut exchange = Exchange::new();
     let mut buf = [0u8; 1024];
     loop {
         let n = stream.read(&mut buf).await?;
@@ -63,19 +65,21 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+/// Public, so async code can await it on a runtime of its own instead of calling the blocking
+/// [`Probe::scan`].
 ///
 /// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
 /// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the
-/// probe futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured:
-/// on tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
-/// again, and some probes were then not polled for half a second: timeouts that were the
-/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
-async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    let timeout = config.timeout;
+/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On async-std a
+/// spawned probe runs on the executor's worker threads (one per core), so probes are polled in
+/// parallel while this future only pulls targets and collects findings; one future polling
+/// every probe would put them all on the one thread that calls `block_on`. (async-std has no
+/// cooperative budget like tokio's, where the single-future version was measured to starve.)
+pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    let timeout = config.timeout();
     let probes = stream::iter(config.until_stopped(targets))
         .map(|t| async_std::task::spawn(probe(t, timeout)));
-    let mut findings = probes.buffer_unordered(config.max_connections);
+    let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         report.finding(finding);
     }

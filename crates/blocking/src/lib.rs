@@ -24,7 +24,13 @@ use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Ta
 /// One probe, start to end, blocking the calling thread. It ends within `timeout` of its start.
 pub fn probe(target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
-    let outcome = exchange(&target, started + timeout).unwrap_or_else(|e| Outcome::from_io(&e));
+    let mut exchange = Exchange::new();
+    let outcome = match run(&target, started + timeout, &mut exchange) {
+        Ok(outcome) => outcome,
+        // Whatever failed (the connect, the write, a read, the time left), the exchange says
+        // what it means, knowing what had arrived.
+        Err(e) => exchange.on_error(&e),
+    };
     Finding {
         target,
         outcome,
@@ -37,12 +43,11 @@ pub fn probe(target: Target, timeout: Duration) -> Finding {
 /// std has no "total deadline" for a socket, only a timeout per call. So before each call the
 /// time left is computed and set as that call's timeout: a peer that trickles a byte at a time
 /// makes every read succeed, but the time left shrinks until it runs out.
-fn exchange(target: &Target, deadline: Instant) -> io::Result<Outcome> {
+fn run(target: &Target, deadline: Instant, exchange: &mut Exchange) -> io::Result<Outcome> {
     let mut stream = TcpStream::connect_timeout(&target.dial, time_left(deadline)?)?;
     stream.set_write_timeout(Some(time_left(deadline)?))?;
     stream.write_all(&target.request())?;
 
-    let mut exchange = Exchange::new();
     let mut buf = [0u8; 1024];
     loop {
         stream.set_read_timeout(Some(time_left(deadline)?))?;
@@ -89,7 +94,7 @@ impl Probe for Blocking {
         let mut report = Report::new(on_finding);
         // One at a time: `max_connections` is irrelevant, one socket is ever open.
         for target in config.until_stopped(targets) {
-            report.finding(probe(target, config.timeout));
+            report.finding(probe(target, config.timeout()));
         }
         report.finish(config)
     }
@@ -98,27 +103,33 @@ impl Probe for Blocking {
 
 /// The `blocking-ureq` model: one probe at a time through ureq 3.
 ///
-/// ureq hides the socket, so a few outcomes come out coarser than with `std::net`:
-/// - ureq does not say which step timed out, only that its global timeout passed: `Timeout`
-///   either way, which is what the std probe reports too;
-/// - a peer that answers bytes that are not HTTP fails ureq's response parser: reported as
-///   `NotHttp`, whatever the parser's exact complaint;
-/// - a peer that accepts and closes (or resets) before a byte arrives is an IO error of kind
-///   reset / unexpected EOF inside ureq, and maps to `Closed` as in the std probe; any other ureq
-///   error that carries no IO error becomes `Error(Other)`;
-/// - ureq reads the whole response head, up to its header limit (8 KiB here), not just the
-///   status line.
+/// ureq is the blocking HTTP client a Rust user reaches for first, and it parses the answer
+/// itself. But what an answer *means* is decided once, by [`Exchange`], for every model; ureq's
+/// own verdicts differ (it rejects a malformed header that follows a valid status line, and
+/// reports a reset after half a status line as an IO error). So the agent's connector is
+/// wrapped in [`tee`]: every byte ureq reads from the socket is also handed to an exchange,
+/// and the outcome is the exchange's. ureq's result only says how the call ended:
+/// - an answer ureq accepted, or rejected as not HTTP: the exchange has seen the bytes;
+/// - ureq's global timeout: the deadline ([`Exchange::on_deadline`]);
+/// - an IO error: [`Exchange::on_error`], as in the std probe;
+/// - ureq giving up on bytes the exchange has not decided yet: judged as an answer that ended
+///   there (ureq stops reading at its own parse error).
+///
+/// One difference remains, by design of ureq: it reads the whole response head (up to its
+/// header limit, 8 KiB here), not just the status line.
 #[derive(Debug)]
 pub struct BlockingUreq {
     timeout: Duration,
     agent: ureq::Agent,
+    /// What the agent's connections have read since the last probe began.
+    seen: tee::Seen,
 }
 
 impl BlockingUreq {
     /// An agent whose global timeout is `timeout`; [`Probe::scan`] rebuilds it if the scan asks
     /// for another.
     pub fn new(timeout: Duration) -> BlockingUreq {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             // A total deadline for the whole call, not per read.
             .timeout_global(Some(timeout))
             // Any status is an answer; 3xx are reported, not followed.
@@ -131,21 +142,41 @@ impl BlockingUreq {
             .user_agent(wardial_probe::http::USER_AGENT)
             // A scanner must not go through whatever proxy the environment names.
             .proxy(None)
-            .build()
-            .new_agent();
-        BlockingUreq { timeout, agent }
+            .build();
+        let seen = tee::Seen::default();
+        let agent = tee::agent(config, seen.clone());
+        BlockingUreq {
+            timeout,
+            agent,
+            seen,
+        }
     }
 
-    fn probe(&self, agent: &ureq::Agent, target: Target) -> Finding {
+    fn probe(&self, target: Target) -> Finding {
         let started = Instant::now();
+        self.seen.clear();
         let url = format!("http://{}/", target.dial);
         // The URL names the socket to dial; the Host header names the address scanned (on the
         // simnet the two differ; ureq sends our Host instead of deriving one from the URL).
-        let outcome = match agent.get(&url).header("Host", target.host_header()).call() {
-            Ok(response) => Outcome::Http {
-                status: response.status().as_u16(),
-            },
-            Err(e) => ureq_outcome(e),
+        let result = self
+            .agent
+            .get(&url)
+            .header("Host", target.host_header())
+            .call();
+        let mut exchange = Exchange::new();
+        let seen = self.seen.take();
+        let step = if seen.is_empty() {
+            Step::NeedMore
+        } else {
+            exchange.on_read(&seen)
+        };
+        let outcome = match (step, result) {
+            (Step::Done(outcome), _) => outcome,
+            (Step::NeedMore, Err(ureq::Error::Timeout(_))) => exchange.on_deadline(),
+            (Step::NeedMore, Err(ureq::Error::Io(e))) => exchange.on_error(&e),
+            // ureq accepted or rejected bytes the exchange has not decided: the answer ended
+            // there, as far as ureq read it.
+            (Step::NeedMore, _) => exchange.on_error(&io::ErrorKind::UnexpectedEof.into()),
         };
         Finding {
             target,
@@ -157,17 +188,7 @@ impl BlockingUreq {
 
 impl Default for BlockingUreq {
     fn default() -> BlockingUreq {
-        BlockingUreq::new(ScanConfig::default().timeout)
-    }
-}
-
-fn ureq_outcome(e: ureq::Error) -> Outcome {
-    match e {
-        ureq::Error::Timeout(_) => Outcome::Timeout,
-        ureq::Error::Io(e) => Outcome::from_io(&e),
-        ureq::Error::Protocol(_) | ureq::Error::StatusCode(_) => Outcome::NotHttp,
-        ureq::Error::ConnectionFailed => Outcome::Refused,
-        _ => Outcome::Error(io::ErrorKind::Other),
+        BlockingUreq::new(ScanConfig::default().timeout())
     }
 }
 
@@ -183,16 +204,103 @@ impl Probe for BlockingUreq {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let rebuilt;
-        let agent = if config.timeout == self.timeout {
-            &self.agent
+        let agent = if config.timeout() == self.timeout {
+            self
         } else {
-            rebuilt = BlockingUreq::new(config.timeout);
-            &rebuilt.agent
+            rebuilt = BlockingUreq::new(config.timeout());
+            &rebuilt
         };
         let mut report = Report::new(on_finding);
         for target in config.until_stopped(targets) {
-            report.finding(self.probe(agent, target));
+            report.finding(agent.probe(target));
         }
         report.finish(config)
+    }
+}
+
+/// A ureq connector that copies every byte its connections read to a [`tee::Seen`] buffer, so
+/// the exchange can judge exactly what ureq received, however ureq's call ended.
+mod tee {
+    use std::sync::{Arc, Mutex, MutexGuard};
+
+    use ureq::unversioned::resolver::DefaultResolver;
+    use ureq::unversioned::transport::{
+        Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
+    };
+
+    /// The bytes read since the last [`Seen::clear`].
+    #[derive(Debug, Clone, Default)]
+    pub struct Seen(Arc<Mutex<Vec<u8>>>);
+
+    impl Seen {
+        fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+            // A panic while holding this lock cannot leave the bytes half-written in a way
+            // that matters: take them as they are.
+            self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        pub fn clear(&self) {
+            self.lock().clear();
+        }
+
+        pub fn take(&self) -> Vec<u8> {
+            std::mem::take(&mut *self.lock())
+        }
+    }
+
+    /// An agent whose connections copy what they read into `seen`.
+    pub fn agent(config: ureq::config::Config, seen: Seen) -> ureq::Agent {
+        let connector = DefaultConnector::new().chain(TeeConnector(seen));
+        ureq::Agent::with_parts(config, connector, DefaultResolver::default())
+    }
+
+    /// The last link of the connector chain: wraps the connection the default chain made.
+    #[derive(Debug)]
+    struct TeeConnector(Seen);
+
+    impl<In: Transport> Connector<In> for TeeConnector {
+        type Out = TeeTransport<In>;
+
+        fn connect(
+            &self,
+            _details: &ConnectionDetails,
+            chained: Option<In>,
+        ) -> Result<Option<Self::Out>, ureq::Error> {
+            Ok(chained.map(|inner| TeeTransport {
+                inner,
+                seen: self.0.clone(),
+            }))
+        }
+    }
+
+    #[derive(Debug)]
+    struct TeeTransport<T> {
+        inner: T,
+        seen: Seen,
+    }
+
+    impl<T: Transport> Transport for TeeTransport<T> {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            self.inner.buffers()
+        }
+
+        fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+            self.inner.transmit_output(amount, timeout)
+        }
+
+        /// A read: the new input is what follows the input that was already there.
+        fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+            let before = self.inner.buffers().input().len();
+            let result = self.inner.await_input(timeout);
+            let input = self.inner.buffers().input();
+            if input.len() > before {
+                self.seen.lock().extend_from_slice(&input[before..]);
+            }
+            result
+        }
+
+        fn is_open(&mut self) -> bool {
+            self.inner.is_open()
+        }
     }
 }

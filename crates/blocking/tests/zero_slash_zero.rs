@@ -43,7 +43,7 @@ fn scan_of_slash_zero_stops_after_a_few_targets_without_allocating_the_range() {
     assert_eq!(everything.len(), 1 << 32);
 
     let config = ScanConfig::new(Duration::from_secs(2), 1);
-    let stop = config.stop.clone();
+    let stop = config.stop().clone();
     let mut targets = sim.targets_of(everything);
     let before = LIVE.load(Ordering::SeqCst);
     PEAK.store(before, Ordering::SeqCst);

@@ -39,7 +39,7 @@ fn start_probe(lp: &mut EventLoop, target: Target) {
     let request = target.request();
     lp.connect(target, move |lp, conn| {
         lp.write_all(conn, request, |lp, conn| {
-            lp.read(conn, Exchange::new(), |lp, conn, outcome| {
+            lp.read(conn, |lp, conn, outcome| {
                 lp.finish(conn, outcome);
             });
         });
@@ -62,13 +62,13 @@ impl Probe for Callbacks {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
-        let mut lp = EventLoop::new(config.timeout).expect("an epoll instance");
+        let mut lp = EventLoop::new(config.timeout()).expect("an epoll instance");
         let mut targets = config.until_stopped(targets);
         let mut more = true;
         loop {
             // Keep the loop full: start probes until the limit, or the targets run out. Hand on
             // findings before each new start: one of them may be what stops the scan.
-            while more && lp.in_flight() < config.max_connections {
+            while more && lp.in_flight() < config.max_connections() {
                 lp.done.drain(..).for_each(|f| report.finding(f));
                 match targets.next() {
                     Some(target) => start_probe(&mut lp, target),
@@ -112,10 +112,7 @@ enum Waiting {
         then: Then,
     },
     /// Bytes, until the exchange is decided.
-    Reading {
-        exchange: Exchange,
-        then: ThenOutcome,
-    },
+    Reading(ThenOutcome),
     /// Nothing: a callback is running (or ran and set no next step).
     Nothing,
 }
@@ -126,6 +123,9 @@ struct Conn {
     target: Target,
     started: Instant,
     stream: TcpStream,
+    /// Told everything that happens on the socket, from the connect on: it decides the outcome,
+    /// whichever way the probe ends.
+    exchange: Exchange,
     waiting: Waiting,
 }
 
@@ -176,7 +176,7 @@ impl EventLoop {
         let fail = |lp: &mut EventLoop, e: io::Error| {
             lp.done.push(Finding {
                 target,
-                outcome: Outcome::from_io(&e),
+                outcome: Exchange::new().on_error(&e),
                 elapsed: started.elapsed(),
             })
         };
@@ -204,6 +204,7 @@ impl EventLoop {
             target,
             started,
             stream,
+            exchange: Exchange::new(),
             waiting: Waiting::Connecting(Box::new(then)),
         });
         self.deadlines
@@ -226,18 +227,22 @@ impl EventLoop {
         }
     }
 
-    /// Reads into `exchange` until it is decided (or the peer closes); `then` gets the outcome.
+    /// Reads the answer until the exchange is decided; `then` gets the outcome.
     pub fn read(
         &mut self,
         conn: ConnId,
-        exchange: Exchange,
         then: impl FnOnce(&mut EventLoop, ConnId, Outcome) + 'static,
     ) {
         if let Some(c) = self.conns.get_mut(conn.0) {
-            c.waiting = Waiting::Reading {
-                exchange,
-                then: Box::new(then),
-            };
+            c.waiting = Waiting::Reading(Box::new(then));
+        }
+    }
+
+    /// Ends a probe that failed: the exchange says what the error means.
+    fn fail(&mut self, conn: ConnId, e: &io::Error) {
+        if let Some(c) = self.conns.get_mut(conn.0) {
+            let outcome = c.exchange.on_error(e);
+            self.finish(conn, outcome);
         }
     }
 
@@ -281,8 +286,9 @@ impl EventLoop {
                 break;
             }
             self.deadlines.pop();
-            if self.conns.get(key).is_some_and(|c| c.serial == serial) {
-                self.finish(ConnId(key), Outcome::Timeout);
+            if let Some(c) = self.conns.get_mut(key).filter(|c| c.serial == serial) {
+                let outcome = c.exchange.on_deadline();
+                self.finish(ConnId(key), outcome);
             }
         }
     }
@@ -306,7 +312,7 @@ impl EventLoop {
                         c.waiting = Waiting::Connecting(then);
                         return;
                     }
-                    Err(e) => return self.finish(conn, Outcome::from_io(&e)),
+                    Err(e) => return self.fail(conn, &e),
                 },
                 Waiting::Writing {
                     buf,
@@ -318,18 +324,16 @@ impl EventLoop {
                         c.waiting = Waiting::Writing { buf, sent, then };
                         return;
                     }
-                    Err(e) => return self.finish(conn, Outcome::from_io(&e)),
+                    Err(e) => return self.fail(conn, &e),
                 },
-                Waiting::Reading { mut exchange, then } => {
-                    match read_some(&mut c.stream, &mut exchange) {
-                        Ok(Some(outcome)) => then(self, conn, outcome),
-                        Ok(None) => {
-                            c.waiting = Waiting::Reading { exchange, then };
-                            return;
-                        }
-                        Err(e) => return self.finish(conn, Outcome::from_io(&e)),
+                Waiting::Reading(then) => match read_some(&mut c.stream, &mut c.exchange) {
+                    Ok(Some(outcome)) => then(self, conn, outcome),
+                    Ok(None) => {
+                        c.waiting = Waiting::Reading(then);
+                        return;
                     }
-                }
+                    Err(e) => return self.fail(conn, &e),
+                },
                 Waiting::Nothing => return,
             }
         }

@@ -1,14 +1,29 @@
 //! The HTTP exchange of one probe, sans-IO: the request bytes to send, and a small state machine
-//! that is fed the bytes read so far and says "need more" or gives the [`Outcome`].
+//! that is told everything that happens on the socket (the bytes each read returned, the end of
+//! the stream, an error, the deadline) and says "need more" or gives the [`Outcome`].
 //!
-//! No sockets here. Every model crate does its own waiting (that is what it teaches) and hands the
-//! bytes to this one parser, so a benchmark compares concurrency models, not HTTP code.
+//! No sockets here. Every model crate does its own waiting (that is what it teaches) and hands
+//! what it saw to this one state machine, so a benchmark compares concurrency models, not HTTP
+//! code, and every model classifies every peer the same way. The rules, written once:
+//!
+//! - only the status line decides [`Outcome::Http`]: whatever follows it (a malformed header, a
+//!   reset, silence) never changes that, and how TCP splits the bytes never changes anything;
+//! - blank lines before the status line are skipped (RFC 9112 §2.2), never taken for its end;
+//! - interim `1xx` answers (`100 Continue`, `103 Early Hints`) are skipped to the final status;
+//!   an interim answer that no final one follows is still an HTTP answer, with its own status
+//!   (`101 Switching Protocols` is final: nothing follows it in HTTP);
+//! - no bytes, then the end of the stream or a reset: [`Outcome::Closed`]; bytes without a whole
+//!   status line, then the end or a reset: [`Outcome::NotHttp`]; a refused connect:
+//!   [`Outcome::Refused`]; the deadline first: [`Outcome::Timeout`]; any other failure:
+//!   [`Outcome::Error`], keeping what the OS said.
 
-use crate::Outcome;
+use std::io;
 
-/// The most a probe reads before it gives up on finding a status line. A status line is a few
-/// dozen bytes; a peer that sends more than this without one is not speaking HTTP, and reading
-/// no further keeps memory bounded against a peer that sends forever.
+use crate::{IoFailure, Outcome};
+
+/// The most a probe reads before it gives up on finding a (final) status line. A status line is
+/// a few dozen bytes; a peer that sends more than this without one is not speaking HTTP, and
+/// reading no further keeps memory bounded against a peer that sends forever.
 pub const MAX_READ: usize = 4 * 1024;
 
 /// The User-Agent every probe sends, so a network's owner can tell who is knocking.
@@ -26,7 +41,7 @@ pub fn request(host: &str) -> Vec<u8> {
 }
 
 // ANCHOR: exchange
-/// What to do after feeding bytes to an [`Exchange`].
+/// What to do after telling an [`Exchange`] what a read returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// The answer so far is a valid beginning: read more.
@@ -35,10 +50,21 @@ pub enum Step {
     Done(Outcome),
 }
 
-/// The answer side of one exchange: feed it what the socket gives, until it says [`Step::Done`].
+/// The answer side of one exchange. Create it when the probe starts, tell it what each read
+/// returned ([`Exchange::on_read`]) until it says [`Step::Done`], and if the probe ends some
+/// other way, ask it what that means: [`Exchange::on_error`] for any IO error (connecting,
+/// writing or reading), [`Exchange::on_deadline`] when the probe's time is up.
 #[derive(Debug, Default)]
 pub struct Exchange {
+    /// Every byte read so far, at most [`MAX_READ`].
     received: Vec<u8>,
+    /// Where the status line being waited for starts in `received` (past the blank lines and
+    /// interim answers skipped so far).
+    line_start: usize,
+    /// The status of the last interim (`1xx`) answer, while waiting for the final one.
+    interim: Option<u16>,
+    /// Set once decided: later calls give the same outcome.
+    decided: Option<Outcome>,
 }
 
 impl Exchange {
@@ -46,60 +72,151 @@ impl Exchange {
         Exchange::default()
     }
 
-    /// Feeds the next bytes read from the peer (never an empty slice: end of stream is
-    /// [`Exchange::eof`]).
-    pub fn feed(&mut self, bytes: &[u8]) -> Step {
+    /// What one socket read returned, as every model gets it: the bytes, or none when the peer
+    /// has closed its side (a read of 0). So each model's read loop is the same three lines.
+    pub fn on_read(&mut self, bytes: &[u8]) -> Step {
+        if let Some(outcome) = self.decided {
+            return Step::Done(outcome);
+        }
+        if bytes.is_empty() {
+            return Step::Done(self.decide(self.ended()));
+        }
         let room = MAX_READ - self.received.len();
         self.received
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
-
-        let mut headers = [httparse::EMPTY_HEADER; 16];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&self.received) {
-            // Only the status line matters, but httparse does not tell where a partial parse
-            // stopped. Its `code` is filled as soon as three digits arrive, so also wait for the
-            // end of the line: a peer that trickles "HTTP/1.1 2" has not answered yet.
-            Ok(_) if response.code.is_some() && self.received.contains(&b'\n') => {
-                Step::Done(Outcome::Http {
-                    status: response.code.unwrap_or_default(),
-                })
-            }
-            // A status line longer than MAX_READ is no status line.
-            Ok(_) if self.received.len() >= MAX_READ => Step::Done(Outcome::NotHttp),
-            Ok(_) => Step::NeedMore,
-            // httparse checks byte by byte, so "SSH-2.0-…" fails at its first byte.
-            Err(httparse::Error::TooManyHeaders) => Step::Done(Outcome::Http {
-                status: response.code.unwrap_or_default(),
-            }),
-            Err(_) => Step::Done(Outcome::NotHttp),
+        match self.parse() {
+            Some(outcome) => Step::Done(self.decide(outcome)),
+            None => Step::NeedMore,
         }
     }
 
-    /// What one socket read returned, as every model gets it: the bytes, or none when the peer
-    /// has closed (a read of 0). So each model's read loop is the same three lines, and what
-    /// "closed" means is decided here, once.
-    pub fn on_read(&mut self, bytes: &[u8]) -> Step {
-        if bytes.is_empty() {
-            Step::Done(self.eof())
-        } else {
-            self.feed(bytes)
+    /// An IO error ended the probe (connecting, writing or reading: the exchange knows how
+    /// much had arrived). A reset counts as the end of the stream: bytes then a reset are
+    /// judged like bytes then a close.
+    pub fn on_error(&mut self, err: &io::Error) -> Outcome {
+        use io::ErrorKind::*;
+        if let Some(outcome) = self.decided {
+            return outcome;
         }
+        let outcome = match err.kind() {
+            ConnectionRefused => Outcome::Refused,
+            // Closed or reset under us: a reader sees ConnectionReset (or UnexpectedEof from a
+            // `read_exact`-style helper), a writer whose peer has gone sees BrokenPipe.
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => self.ended(),
+            // What a socket timeout looks like: std's read timeout is WouldBlock on Unix and
+            // TimedOut on Windows, and a connect that never hears back is TimedOut.
+            TimedOut | WouldBlock => return self.on_deadline(),
+            _ => Outcome::Error(IoFailure::from(err)),
+        };
+        self.decide(outcome)
     }
 
-    /// The peer closed its side before the exchange was decided.
-    pub fn eof(&mut self) -> Outcome {
-        if self.received.is_empty() {
-            Outcome::Closed
-        } else {
-            // Some bytes, but not a whole status line: whatever it was, it was not HTTP.
-            Outcome::NotHttp
+    /// The probe's deadline passed before the exchange was decided.
+    pub fn on_deadline(&mut self) -> Outcome {
+        if let Some(outcome) = self.decided {
+            return outcome;
         }
+        let outcome = match self.interim {
+            Some(status) => Outcome::Http { status },
+            None => Outcome::Timeout,
+        };
+        self.decide(outcome)
     }
 
     /// How many bytes have been kept so far (at most [`MAX_READ`]).
     pub fn received(&self) -> usize {
         self.received.len()
     }
+
+    /// The outcome, once decided.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.decided
+    }
+
+    fn decide(&mut self, outcome: Outcome) -> Outcome {
+        self.decided = Some(outcome);
+        outcome
+    }
+
+    /// The stream ended (a close or a reset) before a final status line.
+    fn ended(&self) -> Outcome {
+        match self.interim {
+            Some(status) => Outcome::Http { status },
+            None if self.received.is_empty() => Outcome::Closed,
+            // Some bytes, but not a whole status line: whatever it was, it was not HTTP.
+            None => Outcome::NotHttp,
+        }
+    }
+
+    /// Looks for the final status line in what has arrived: `Some` once decided.
+    fn parse(&mut self) -> Option<Outcome> {
+        loop {
+            // Blank lines before a status line are skipped (servers have sent a stray CR LF
+            // after a previous response); they are never the end of the status line.
+            while let Some(b'\r' | b'\n') = self.received.get(self.line_start) {
+                self.line_start += 1;
+            }
+            let rest = &self.received[self.line_start..];
+            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+                // Half a line: reject it as soon as it cannot become a status line (an SSH
+                // banner fails at its first byte), else wait for the rest.
+                if status_line(rest).is_err() {
+                    return Some(self.not_a_status_line());
+                }
+                return (self.received.len() >= MAX_READ).then(|| self.not_a_status_line());
+            };
+            let status = match status_line(&rest[..=end]) {
+                Ok(Some(status)) => status,
+                _ => return Some(self.not_a_status_line()),
+            };
+            if !(100..200).contains(&status) || status == 101 {
+                return Some(Outcome::Http { status });
+            }
+            // An interim answer: skip its header block (to its blank line) and look again.
+            self.interim = Some(status);
+            let after = self.line_start + end + 1;
+            match blank_line_end(&self.received[after..]) {
+                Some(skip) => self.line_start = after + skip,
+                None if self.received.len() >= MAX_READ => return Some(self.ended()),
+                None => return None,
+            }
+        }
+    }
+
+    /// What a line that is no status line means: after an interim answer the peer has already
+    /// answered in HTTP; before one, it is not speaking HTTP.
+    fn not_a_status_line(&self) -> Outcome {
+        match self.interim {
+            Some(status) => Outcome::Http { status },
+            None => Outcome::NotHttp,
+        }
+    }
+}
+
+/// Parses a status line, or the beginning of one: `Ok(Some(status))` for a whole valid line,
+/// `Ok(None)` for a valid beginning, `Err` for bytes that cannot start one. httparse checks the
+/// version, the three digits and the reason phrase byte by byte; it is given the status line
+/// alone, so the headers that follow never influence the verdict.
+fn status_line(bytes: &[u8]) -> Result<Option<u16>, httparse::Error> {
+    let mut no_headers: [httparse::Header<'_>; 0] = [];
+    let mut response = httparse::Response::new(&mut no_headers);
+    response.parse(bytes)?;
+    let whole = bytes.last() == Some(&b'\n');
+    Ok(response.code.filter(|_| whole))
+}
+
+/// Where the header block that starts at `bytes` ends: just past its blank line.
+fn blank_line_end(bytes: &[u8]) -> Option<usize> {
+    let mut line = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            if bytes[line..i].iter().all(|&c| c == b'\r') {
+                return Some(i + 1);
+            }
+            line = i + 1;
+        }
+    }
+    None
 }
 // ANCHOR_END: exchange
 
@@ -110,11 +227,15 @@ mod tests {
     fn run(chunks: &[&[u8]]) -> Option<Outcome> {
         let mut ex = Exchange::new();
         for chunk in chunks {
-            if let Step::Done(o) = ex.feed(chunk) {
+            if let Step::Done(o) = ex.on_read(chunk) {
                 return Some(o);
             }
         }
         None
+    }
+
+    const fn http(status: u16) -> Option<Outcome> {
+        Some(Outcome::Http { status })
     }
 
     #[test]
@@ -127,12 +248,13 @@ mod tests {
 
     #[test]
     fn status_line_in_one_piece() {
-        let o = run(&[b"HTTP/1.1 404 Not Found\r\nServer: x\r\n\r\nbody"]);
-        assert_eq!(o, Some(Outcome::Http { status: 404 }));
         assert_eq!(
-            run(&[b"HTTP/1.0 200 OK\r\n"]),
-            Some(Outcome::Http { status: 200 })
+            run(&[b"HTTP/1.1 404 Not Found\r\nServer: x\r\n\r\nbody"]),
+            http(404)
         );
+        assert_eq!(run(&[b"HTTP/1.0 200 OK\r\n"]), http(200));
+        assert_eq!(run(&[b"HTTP/1.1 204\r\n"]), http(204));
+        assert_eq!(run(&[b"HTTP/1.1 200 OK\n"]), http(200));
     }
 
     #[test]
@@ -140,7 +262,7 @@ mod tests {
         let line = b"HTTP/1.1 301 Moved Permanently\r\n";
         let mut ex = Exchange::new();
         for (i, b) in line.iter().enumerate() {
-            let step = ex.feed(std::slice::from_ref(b));
+            let step = ex.on_read(std::slice::from_ref(b));
             if i + 1 < line.len() {
                 assert_eq!(step, Step::NeedMore, "after {} bytes", i + 1);
             } else {
@@ -156,17 +278,79 @@ mod tests {
         assert_eq!(run(&[b"\x00\xff\x13"]), Some(Outcome::NotHttp));
         assert_eq!(run(&[b"HTTP/1.1 abc\r\n"]), Some(Outcome::NotHttp));
         assert_eq!(run(&[b"220 ftp ready\r\n"]), Some(Outcome::NotHttp));
+        assert_eq!(run(&[b"HTTP/2 200 OK\r\n"]), Some(Outcome::NotHttp));
+    }
+
+    #[test]
+    fn only_the_status_line_decides() {
+        // The same malformed headers, in one segment or split after the status line.
+        for bad in [
+            &b"Location : /x\r\n"[..],
+            b"X-Folded: a\r\n  b\r\n",
+            b"X-Nul: a\x00b\r\n",
+            b"\x01\x02 not a header\r\n",
+        ] {
+            let mut whole = b"HTTP/1.1 302 Found\r\n".to_vec();
+            whole.extend_from_slice(bad);
+            assert_eq!(run(&[&whole]), http(302), "{bad:?} in one segment");
+            assert_eq!(
+                run(&[b"HTTP/1.1 302 Found\r\n", bad]),
+                http(302),
+                "{bad:?} after the status line"
+            );
+        }
+        // A status line must be whole and valid, in its reason phrase too.
+        assert_eq!(run(&[b"HTTP/1.1 200 O\x00K\r\n"]), Some(Outcome::NotHttp));
+        assert_eq!(run(&[b"HTTP/1.1 200 OK\x01"]), Some(Outcome::NotHttp));
+    }
+
+    #[test]
+    fn a_leading_blank_line_is_skipped_not_taken_for_the_end() {
+        assert_eq!(run(&[b"\r\nHTTP/1.1 200 OK\r\n"]), http(200));
+        assert_eq!(run(&[b"\r\n\r\nHTTP/1.1 200 OK\r\n"]), http(200));
+        // Half a status line after a blank line has not answered yet.
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"\r\nHTTP/1.1 200"), Step::NeedMore);
+        assert_eq!(ex.on_read(b" O\x00K\r\n"), Step::Done(Outcome::NotHttp));
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"\r"), Step::NeedMore);
+        assert_eq!(ex.on_read(b"\n"), Step::NeedMore);
+        assert_eq!(ex.on_read(b""), Step::Done(Outcome::NotHttp));
+    }
+
+    #[test]
+    fn interim_answers_are_skipped_to_the_final_status() {
+        assert_eq!(
+            run(&[b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\n"]),
+            http(404)
+        );
+        assert_eq!(
+            run(&[b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n", b"HTTP/1.1 200 OK\r\n"]),
+            http(200)
+        );
+        assert_eq!(
+            run(&[b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\n\nHTTP/1.1 201 Created\r\n"]),
+            http(201)
+        );
+        // 101 switches protocols: nothing in HTTP follows it.
+        assert_eq!(run(&[b"HTTP/1.1 101 Switching Protocols\r\n"]), http(101));
+        // Waiting for the final status, the interim one stands if nothing else comes.
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\n"), Step::NeedMore);
+        assert_eq!(ex.on_deadline(), Outcome::Http { status: 100 });
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\nSSH-"), Step::Done(Outcome::Http { status: 100 }));
     }
 
     #[test]
     fn endless_header_stream_is_bounded() {
         let mut ex = Exchange::new();
         // A valid start, then a status line that never ends.
-        assert_eq!(ex.feed(b"HTTP/1.1 200 "), Step::NeedMore);
+        assert_eq!(ex.on_read(b"HTTP/1.1 200 "), Step::NeedMore);
         let filler = [b'a'; 1000];
         let mut outcome = None;
         for _ in 0..100 {
-            if let Step::Done(o) = ex.feed(&filler) {
+            if let Step::Done(o) = ex.on_read(&filler) {
                 outcome = Some(o);
                 break;
             }
@@ -178,22 +362,14 @@ mod tests {
     #[test]
     fn many_headers_still_count_as_http() {
         let mut resp = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for i in 0..40 {
+        for i in 0..200 {
             resp.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
         }
-        assert_eq!(run(&[&resp]), Some(Outcome::Http { status: 200 }));
+        assert_eq!(run(&[&resp]), http(200));
     }
 
     #[test]
-    fn eof_before_and_after_bytes() {
-        assert_eq!(Exchange::new().eof(), Outcome::Closed);
-        let mut ex = Exchange::new();
-        assert_eq!(ex.feed(b"HTTP/1."), Step::NeedMore);
-        assert_eq!(ex.eof(), Outcome::NotHttp);
-    }
-
-    #[test]
-    fn an_empty_read_is_the_peer_closing() {
+    fn the_end_of_the_stream_before_and_after_bytes() {
         assert_eq!(Exchange::new().on_read(b""), Step::Done(Outcome::Closed));
         let mut ex = Exchange::new();
         assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
@@ -204,5 +380,33 @@ mod tests {
         let mut ex = Exchange::new();
         assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
         assert_eq!(ex.on_read(b""), Step::Done(Outcome::NotHttp));
+    }
+
+    #[test]
+    fn errors_are_judged_by_what_had_arrived() {
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(Exchange::new().on_error(&reset), Outcome::Closed);
+        let mut ex = Exchange::new();
+        ex.on_read(b"HTTP/1.");
+        assert_eq!(ex.on_error(&reset), Outcome::NotHttp);
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(Exchange::new().on_error(&refused), Outcome::Refused);
+        let timed_out = io::Error::from(io::ErrorKind::TimedOut);
+        assert_eq!(Exchange::new().on_error(&timed_out), Outcome::Timeout);
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(Exchange::new().on_error(&pipe), Outcome::Closed);
+        // Whatever follows a decision does not change it.
+        let mut ex = Exchange::new();
+        ex.on_read(b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(ex.on_error(&reset), Outcome::Http { status: 200 });
+        assert_eq!(ex.on_deadline(), Outcome::Http { status: 200 });
+        // Any other error keeps what the OS said.
+        let emfile = io::Error::from_raw_os_error(24);
+        let Outcome::Error(failure) = Exchange::new().on_error(&emfile) else {
+            panic!("an error")
+        };
+        assert_eq!(failure.os_code, Some(24));
+        assert_eq!(failure.kind, emfile.kind());
+        assert_eq!(failure.to_string(), emfile.to_string());
     }
 }

@@ -14,10 +14,12 @@ pub mod cidr;
 pub mod http;
 
 pub use cidr::{Cidr, CidrError, CidrIter};
+pub use http::{Exchange, Step};
 
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,12 +62,14 @@ impl Target {
     }
 }
 
-/// How one probe ended. A host "has a server" iff the outcome is [`Outcome::Http`].
+/// How one probe ended. A host "has a server" iff the outcome is [`Outcome::Http`]. Which
+/// outcome a probe gets is decided by [`http::Exchange`], never by a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// An HTTP status line came back (any status; redirects are not followed).
+    /// An HTTP status line came back (any status; redirects are not followed). Interim `1xx`
+    /// answers are skipped to the final one.
     Http { status: u16 },
-    /// Bytes came back, but not HTTP.
+    /// Bytes came back, but not an HTTP status line.
     NotHttp,
     /// Nothing listens there (a TCP reset to our SYN).
     Refused,
@@ -73,25 +77,48 @@ pub enum Outcome {
     Closed,
     /// The probe's deadline passed first.
     Timeout,
-    /// Any other failure, by kind.
-    Error(io::ErrorKind),
+    /// Any other failure, as the OS reported it.
+    Error(IoFailure),
+}
+
+/// An IO error, kept small enough to copy: its kind, and the OS's own error number when there
+/// is one, so that "too many open files" still says so when printed (the kind alone would print
+/// as "uncategorized error").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IoFailure {
+    pub kind: io::ErrorKind,
+    pub os_code: Option<i32>,
+}
+
+impl From<&io::Error> for IoFailure {
+    fn from(e: &io::Error) -> IoFailure {
+        IoFailure {
+            kind: e.kind(),
+            os_code: e.raw_os_error(),
+        }
+    }
+}
+
+impl From<io::ErrorKind> for IoFailure {
+    fn from(kind: io::ErrorKind) -> IoFailure {
+        IoFailure {
+            kind,
+            os_code: None,
+        }
+    }
+}
+
+impl fmt::Display for IoFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.os_code {
+            // The OS's message, as `io::Error` prints it: "Too many open files (os error 24)".
+            Some(code) => io::Error::from_raw_os_error(code).fmt(f),
+            None => self.kind.fmt(f),
+        }
+    }
 }
 
 impl Outcome {
-    /// The outcome an IO error stands for. Every model maps its errors through here, so that the
-    /// same failure is reported the same way whatever the model.
-    pub fn from_io(err: &io::Error) -> Outcome {
-        use io::ErrorKind::*;
-        match err.kind() {
-            ConnectionRefused => Outcome::Refused,
-            // Reset or closed under us with nothing read: a writer that hits a peer which has
-            // already closed sees BrokenPipe, a reader sees ConnectionReset or UnexpectedEof.
-            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Outcome::Closed,
-            TimedOut | WouldBlock => Outcome::Timeout,
-            kind => Outcome::Error(kind),
-        }
-    }
-
     pub fn is_server(&self) -> bool {
         matches!(self, Outcome::Http { .. })
     }
@@ -122,7 +149,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Http { status } => write!(f, "http {status}"),
-            Outcome::Error(kind) => write!(f, "error ({kind})"),
+            Outcome::Error(failure) => write!(f, "error ({failure})"),
             other => f.write_str(other.kind()),
         }
     }
@@ -159,45 +186,99 @@ impl Stop {
     }
 }
 
-/// How to scan. The same for every model.
-#[derive(Debug, Clone)]
+/// How to scan. The same for every model. Its fields are private so that the contract cannot
+/// be broken by accident: `max_connections` is never zero (a scan with no connection could
+/// never end).
+#[derive(Debug)]
 pub struct ScanConfig {
-    /// The total deadline of one probe, from its start (not a per-read timeout: a peer that
-    /// trickles a byte a second must not hold a probe forever).
-    pub timeout: Duration,
-    /// At most this many sockets open at once.
-    pub max_connections: usize,
-    /// Set to end the scan early.
-    pub stop: Stop,
+    timeout: Duration,
+    max_connections: NonZeroUsize,
+    stop: Stop,
+    /// Set when the stop refused a model its next target: the scan ended with targets left.
+    cut_short: AtomicBool,
+}
+
+impl Clone for ScanConfig {
+    fn clone(&self) -> ScanConfig {
+        ScanConfig {
+            timeout: self.timeout,
+            max_connections: self.max_connections,
+            stop: self.stop.clone(),
+            cut_short: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Default for ScanConfig {
     fn default() -> ScanConfig {
-        ScanConfig {
-            timeout: Duration::from_secs(10),
-            max_connections: 500,
-            stop: Stop::new(),
-        }
+        ScanConfig::new(Duration::from_secs(10), 500)
     }
 }
 
 impl ScanConfig {
+    /// A scan where each probe has `timeout` in all and at most `max_connections` sockets are
+    /// open at once.
+    ///
+    /// # Panics
+    /// If `max_connections` is zero: no probe could ever start, and the scan would never end.
+    /// (The CLI refuses 0 with a message before it gets here.)
     pub fn new(timeout: Duration, max_connections: usize) -> ScanConfig {
+        let max_connections = NonZeroUsize::new(max_connections)
+            .expect("max_connections must be at least 1: with none, no probe could start");
         ScanConfig {
             timeout,
-            max_connections: max_connections.max(1),
+            max_connections,
             stop: Stop::new(),
+            cut_short: AtomicBool::new(false),
         }
     }
 
+    /// The same scan, stopped by `stop` (a Ctrl-C handler's, say) instead of its own.
+    pub fn with_stop(mut self, stop: Stop) -> ScanConfig {
+        self.stop = stop;
+        self
+    }
+
+    /// The total deadline of one probe, from its start (not a per-read timeout: a peer that
+    /// trickles a byte a second must not hold a probe forever).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// At most this many sockets open at once; at least 1.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections.get()
+    }
+
+    /// Set it to end the scan early.
+    pub fn stop(&self) -> &Stop {
+        &self.stop
+    }
+
     /// The targets, ending as soon as the scan is stopped. Every model pulls its next target
-    /// through this, so "stop starting probes" is written once.
+    /// through this, so "stop starting probes" is written once. The stop is checked before each
+    /// target is taken, so no target is taken after it, and none is probed after it unless the
+    /// model took it earlier (a model holding a target must check [`Stop::is_stopped`] again
+    /// before it starts the probe).
     pub fn until_stopped<'a>(
         &'a self,
         targets: Targets<'a>,
     ) -> impl Iterator<Item = Target> + Send + 'a {
-        let stop = &self.stop;
-        targets.take_while(move |_| !stop.is_stopped())
+        self.cut_short.store(false, Ordering::Relaxed);
+        let mut ended = false;
+        std::iter::from_fn(move || {
+            if ended {
+                return None;
+            }
+            if self.stop.is_stopped() {
+                self.cut_short.store(true, Ordering::Relaxed);
+                ended = true;
+                return None;
+            }
+            let next = targets.next();
+            ended = next.is_none();
+            next
+        })
     }
 }
 
@@ -215,7 +296,9 @@ pub struct ScanSummary {
     /// Count per outcome kind, in the order of [`Outcome::kind`] names: http, not_http, refused,
     /// closed, timeout, error.
     pub by_kind: [u64; 6],
-    /// True if the scan was stopped before the targets ran out.
+    /// True if a stop ended the scan before its targets ran out: the model asked for another
+    /// target and the stop refused it. A stop that comes after the last target was taken does
+    /// not count: that scan was complete.
     pub stopped: bool,
     pub elapsed: Duration,
 }
@@ -268,12 +351,39 @@ impl<'a> Report<'a> {
         (self.on_finding)(finding);
     }
 
-    /// Ends the scan. "Stopped" means a stop was asked for while targets may have remained.
+    /// Ends the scan. "Stopped" means the stop refused the model a target (see
+    /// [`ScanConfig::until_stopped`]).
     pub fn finish(mut self, config: &ScanConfig) -> ScanSummary {
-        self.summary.stopped = config.stop.is_stopped();
+        self.summary.stopped = config.cut_short.load(Ordering::Relaxed);
         self.summary.elapsed = self.started.elapsed();
         self.summary
     }
+}
+
+/// Runs `scan` on a thread of its own and hands each finding to `on_finding` on this thread.
+///
+/// For a model whose blocking call cannot run on the calling thread: an async runtime's
+/// `block_on` refuses a thread that is already running async code (tokio panics "Cannot start a
+/// runtime from within a runtime"), so [`Probe::scan`] called from async code scans here instead.
+/// The calling thread only waits for findings.
+pub fn scan_on_another_thread(
+    config: &ScanConfig,
+    on_finding: &mut dyn FnMut(Finding),
+    scan: impl FnOnce(&mut Report<'_>) + Send,
+) -> ScanSummary {
+    let mut report = Report::new(on_finding);
+    let (found_tx, found) = std::sync::mpsc::channel::<Finding>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut send = |f| {
+                let _ = found_tx.send(f);
+            };
+            scan(&mut Report::new(&mut send));
+        });
+        // Ends when the scan's thread drops its sender, when the scan is done.
+        found.iter().for_each(|f| report.finding(f));
+    });
+    report.finish(config)
 }
 
 // ANCHOR: probe_trait
@@ -283,7 +393,10 @@ impl<'a> Report<'a> {
 /// - at most `config.max_connections` sockets open at once;
 /// - every probe ends within `config.timeout` of its start, whatever the peer does;
 /// - targets are pulled lazily and each finding goes to `on_finding` as it completes;
-/// - `config.stop` stops starting probes; the call returns once those in flight have ended;
+/// - `config.stop()` stops starting probes (none starts after it); the call returns once those
+///   in flight have ended;
+/// - the outcome of every probe comes from [`http::Exchange`]: a model reports what happened on
+///   the socket, the exchange says what it means;
 /// - a plain blocking call, so every caller treats every model alike (an async model owns its
 ///   runtime and blocks on it inside `scan`).
 pub trait Probe: Send + Sync {
@@ -319,16 +432,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn io_errors_map_to_outcomes() {
-        let e = |k| Outcome::from_io(&io::Error::from(k));
-        assert_eq!(e(io::ErrorKind::ConnectionRefused), Outcome::Refused);
-        assert_eq!(e(io::ErrorKind::ConnectionReset), Outcome::Closed);
-        assert_eq!(e(io::ErrorKind::BrokenPipe), Outcome::Closed);
-        assert_eq!(e(io::ErrorKind::TimedOut), Outcome::Timeout);
-        assert_eq!(
-            e(io::ErrorKind::PermissionDenied),
-            Outcome::Error(io::ErrorKind::PermissionDenied)
-        );
+    fn an_error_prints_what_the_os_said() {
+        let o = Outcome::Error(IoFailure::from(&io::Error::from_raw_os_error(24)));
+        assert_eq!(o.kind(), "error");
+        assert!(o.to_string().contains("os error 24"), "{o}");
+        let o = Outcome::Error(io::ErrorKind::Other.into());
+        assert_eq!(o.to_string(), "error (other error)");
+    }
+
+    #[test]
+    #[should_panic(expected = "max_connections must be at least 1")]
+    fn no_scan_without_connections() {
+        ScanConfig::new(Duration::from_secs(1), 0);
     }
 
     #[test]
@@ -341,15 +456,57 @@ mod tests {
     }
 
     #[test]
-    fn until_stopped_ends_the_targets() {
+    fn until_stopped_ends_the_targets_and_takes_none_after_the_stop() {
         let config = ScanConfig::new(Duration::from_secs(1), 4);
-        let mut all = Cidr::new(Ipv4Addr::UNSPECIFIED, 0)
-            .iter()
-            .map(|a| Target::direct(a, 80));
+        let mut taken = 0;
+        let mut all = Cidr::new(Ipv4Addr::UNSPECIFIED, 0).iter().map(|a| {
+            taken += 1;
+            Target::direct(a, 80)
+        });
         let mut targets = config.until_stopped(&mut all);
         assert!(targets.next().is_some());
-        config.stop.stop();
+        config.stop().stop();
         assert!(targets.next().is_none());
+        assert!(targets.next().is_none());
+        drop(targets);
+        assert_eq!(taken, 1, "no target is taken after the stop");
+        let mut ignore = |_| {};
+        assert!(Report::new(&mut ignore).finish(&config).stopped);
+    }
+
+    #[test]
+    fn a_stop_after_the_last_target_is_not_stopped_early() {
+        let config = ScanConfig::new(Duration::from_secs(1), 4);
+        let mut two = Cidr::new(Ipv4Addr::LOCALHOST, 31)
+            .iter()
+            .map(|a| Target::direct(a, 80));
+        let taken: Vec<_> = config.until_stopped(&mut two).collect();
+        assert_eq!(taken.len(), 2);
+        // The stop comes while the last probes are in flight: the targets had run out.
+        config.stop().stop();
+        let mut ignore = |_| {};
+        assert!(!Report::new(&mut ignore).finish(&config).stopped);
+    }
+
+    #[test]
+    fn a_scan_on_another_thread_streams_back_to_this_one() {
+        let config = ScanConfig::new(Duration::from_secs(1), 4);
+        let here = std::thread::current().id();
+        let mut seen = Vec::new();
+        let mut on = |f: Finding| {
+            assert_eq!(std::thread::current().id(), here);
+            seen.push(f.outcome);
+        };
+        let summary = scan_on_another_thread(&config, &mut on, |report| {
+            assert_ne!(std::thread::current().id(), here);
+            report.finding(Finding {
+                target: Target::direct(Ipv4Addr::LOCALHOST, 80),
+                outcome: Outcome::Refused,
+                elapsed: Duration::ZERO,
+            });
+        });
+        assert_eq!(seen, [Outcome::Refused]);
+        assert_eq!((summary.completed, summary.by_kind[2]), (1, 1));
     }
 
     #[test]

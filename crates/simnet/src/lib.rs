@@ -2,7 +2,7 @@
 //! so that a scan can be raced, benchmarked and tested on a machine with no network.
 //!
 //! - [`world`]: who lives where. Each virtual host's [`Behaviour`] is a pure function of the
-//!   seed and its address, which gives the ground truth ([`World::expected`]) for free.
+//!   seed and its address, which gives the ground truth ([`World::truth`]) for free.
 //! - [`server`]: the listeners behind it (a few per behaviour) and their counters ([`Stats`]):
 //!   connections accepted, and the peak open at once, which is how tests prove concurrency
 //!   without a stopwatch.
@@ -18,4 +18,4 @@ pub mod server;
 pub mod world;
 
 pub use server::{Simnet, Stats};
-pub use world::{Behaviour, Mix, World};
+pub use world::{Behaviour, Mix, Truth, World};

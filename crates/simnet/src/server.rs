@@ -13,9 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use wardial_probe::{Outcome, Target};
+use wardial_probe::Target;
 
-use crate::world::{Behaviour, World, KINDS, TRICKLE_LINE};
+use crate::world::{Behaviour, Truth, World, KINDS, TRICKLE_LINE};
 
 /// Listeners per behaviour that accepts. Thousands of short connections to one port pile up in
 /// TIME_WAIT on the same four-tuple space; a few ports spread them out.
@@ -31,6 +31,12 @@ pub struct Stats {
     pub open: usize,
     /// The most connections open at once.
     pub peak_open: usize,
+    /// The most connections accepted between a live host's accept and the arrival of its
+    /// request: how far behind the prober let one probe fall while it served others. A prober
+    /// that polls every probe fairly keeps this near the number of connections in flight; one
+    /// that starves some of its probes lets thousands of others pass them. A counter, not a
+    /// time, so a slow machine does not change it.
+    pub max_request_lag: u64,
 }
 
 #[derive(Debug, Default)]
@@ -38,23 +44,38 @@ struct Counters {
     accepted: AtomicU64,
     open: AtomicUsize,
     peak_open: AtomicUsize,
+    max_request_lag: AtomicU64,
 }
 
 /// Counts one accepted connection as open until dropped.
-struct OpenGuard(Arc<Counters>);
+struct OpenGuard {
+    counters: Arc<Counters>,
+    /// How many connections had been accepted when this one was (itself included).
+    serial: u64,
+}
 
 impl OpenGuard {
     fn new(c: &Arc<Counters>) -> OpenGuard {
-        c.accepted.fetch_add(1, Ordering::Relaxed);
+        let serial = c.accepted.fetch_add(1, Ordering::SeqCst) + 1;
         let now = c.open.fetch_add(1, Ordering::SeqCst) + 1;
         c.peak_open.fetch_max(now, Ordering::SeqCst);
-        OpenGuard(c.clone())
+        OpenGuard {
+            counters: c.clone(),
+            serial,
+        }
+    }
+
+    /// The request of this connection has arrived: how many others were accepted meanwhile.
+    fn request_arrived(&self) {
+        let c = &self.counters;
+        let lag = c.accepted.load(Ordering::SeqCst).saturating_sub(self.serial);
+        c.max_request_lag.fetch_max(lag, Ordering::SeqCst);
     }
 }
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.counters.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -70,12 +91,14 @@ pub struct Simnet {
     // Held, never listened on: its port is where nothing listens, and keeping it bound stops the
     // kernel from handing the port to an outgoing connection (which could then connect to itself).
     _refused: Socket,
+    // The filtered listener, never accepted from, and the connections that fill its backlog.
+    _filtered: Filtered,
 }
 
 /// Where each behaviour listens.
 #[derive(Debug)]
 struct Dialplan {
-    by_kind: [Vec<SocketAddr>; 7],
+    by_kind: [Vec<SocketAddr>; KINDS.len()],
 }
 
 impl Dialplan {
@@ -105,12 +128,23 @@ impl Simnet {
         let world = Arc::new(world);
         let (refused, refused_addr) = listener()?;
 
+        let filtered = Filtered::start()?;
+
         let mut listeners = Vec::new();
-        let mut by_kind: [Vec<SocketAddr>; 7] = Default::default();
-        by_kind[1].push(refused_addr);
+        let mut by_kind: [Vec<SocketAddr>; KINDS.len()] = Default::default();
         for (kind, ports) in by_kind.iter_mut().enumerate() {
-            if KINDS[kind] == "refused" {
-                continue;
+            match (KINDS[kind], filtered.addr) {
+                ("refused", _) => {
+                    ports.push(refused_addr);
+                    continue;
+                }
+                ("filtered", Some(addr)) => {
+                    ports.push(addr);
+                    continue;
+                }
+                // This OS answers SYNs past a full backlog: play filtered hosts as silent ones
+                // (accepted, never answered), which a correct probe also reports as a timeout.
+                _ => {}
             }
             for _ in 0..LISTENERS_PER_KIND {
                 let (socket, addr) = listener()?;
@@ -151,6 +185,7 @@ impl Simnet {
             shutdown,
             thread: Some(thread),
             _refused: refused,
+            _filtered: filtered,
         })
     }
 
@@ -194,9 +229,9 @@ impl Simnet {
         self.targets_of(self.world.range)
     }
 
-    /// The ground truth for `addr` (see [`World::expected`]).
-    pub fn expected(&self, addr: Ipv4Addr, timeout: Duration) -> Outcome {
-        self.world.expected(addr, timeout)
+    /// The ground truth for `addr` (see [`World::truth`]).
+    pub fn truth(&self, addr: Ipv4Addr, timeout: Duration) -> Truth {
+        self.world.truth(addr, timeout)
     }
 
     pub fn stats(&self) -> Stats {
@@ -205,6 +240,7 @@ impl Simnet {
             accepted: c.accepted.load(Ordering::SeqCst),
             open: c.open.load(Ordering::SeqCst),
             peak_open: c.peak_open.load(Ordering::SeqCst),
+            max_request_lag: c.max_request_lag.load(Ordering::SeqCst),
         }
     }
 
@@ -213,6 +249,7 @@ impl Simnet {
     pub fn reset_stats(&self) {
         let c = &self.counters;
         c.accepted.store(0, Ordering::SeqCst);
+        c.max_request_lag.store(0, Ordering::SeqCst);
         c.peak_open
             .store(c.open.load(Ordering::SeqCst), Ordering::SeqCst);
     }
@@ -260,20 +297,29 @@ async fn accept_loop(listener: TcpListener, kind: usize, world: Arc<World>, c: A
     }
 }
 
-async fn serve(mut stream: TcpStream, kind: usize, world: Arc<World>, _open: OpenGuard) {
+async fn serve(mut stream: TcpStream, kind: usize, world: Arc<World>, open: OpenGuard) {
     let _ = stream.set_nodelay(true);
     let _ = match KINDS[kind] {
-        "live" => live(&mut stream, &world).await,
-        "blackhole" => until_closed(&mut stream).await,
+        "live" => live(&mut stream, &world, &open).await,
+        "blackhole" | "filtered" => until_closed(&mut stream).await,
         "trickle" => trickle(&mut stream, world.trickle_interval).await,
         "garbage" => garbage(&mut stream, &world).await,
         "endless" => endless(&mut stream).await,
+        "interim" => interim(&mut stream, &world).await,
+        "partial-reset" => partial_reset(&mut stream).await,
+        "bad-header" => bad_header(&mut stream, &world).await,
+        "blank-line" => blank_line(&mut stream, &world).await,
         _ => {
             // Reset: SO_LINGER 0 turns close into a RST, with no byte sent.
-            let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            reset_on_close(&stream);
             Ok(())
         }
     };
+}
+
+/// Makes dropping the stream send a RST instead of a FIN (SO_LINGER 0).
+fn reset_on_close(stream: &TcpStream) {
+    let _ = SockRef::from(stream).set_linger(Some(Duration::ZERO));
 }
 
 /// Reads and discards until the peer closes (or resets): a silent host, and the way every host
@@ -284,52 +330,129 @@ async fn until_closed(stream: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-async fn live(stream: &mut TcpStream, world: &World) -> io::Result<()> {
+/// Reads the request head (bounded), so that an answer follows it as a real server's does;
+/// returns the virtual host its `Host` header names, if any. `None` also when the prober closed
+/// before sending a whole head.
+async fn read_request(stream: &mut TcpStream) -> io::Result<Option<Ipv4Addr>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
-    // Read the request head (bounded), so the response follows it, as a real server's does.
-    let host = loop {
+    loop {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(());
+            return Err(io::ErrorKind::UnexpectedEof.into());
         }
         buf.extend_from_slice(&chunk[..n]);
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
-            Ok(httparse::Status::Complete(_)) => break host_of(&req),
+            Ok(httparse::Status::Complete(_)) => return Ok(host_of(&req)),
             Ok(httparse::Status::Partial) if buf.len() < 16 * 1024 => continue,
-            _ => break None,
-        }
-    };
-    let (status, latency) = match host.map(|a| world.behaviour(a)) {
-        Some(Behaviour::Live { latency, status }) => (status, latency),
-        // No Host header, or one naming a host that is not live: the probe sent the wrong Host.
-        // 421 is in no live host's repertoire, so the conformance suite catches it.
-        _ => (421, Duration::ZERO),
-    };
-    // No timer for a host that answers at once: tokio's timers tick in whole milliseconds, and
-    // a zero sleep would still wait for the next tick (measured: 1.2 ms a probe).
-    if !latency.is_zero() {
-        tokio::select! {
-            _ = tokio::time::sleep(latency) => {}
-            // The prober gave up while we waited: stop now, so the open count stays true.
-            _ = until_closed(stream) => return Ok(()),
+            _ => return Ok(None),
         }
     }
+}
+
+/// The host's status and latency, or 421 at once if the request named a host that does not
+/// answer like this (no Host header, or the wrong one): 421 is in no host's repertoire, so
+/// the conformance suite catches a probe that sends the wrong Host.
+fn answer_for(world: &World, host: Option<Ipv4Addr>) -> (u16, Duration) {
+    match host.map(|a| world.behaviour(a)) {
+        Some(Behaviour::Live { latency, status } | Behaviour::Interim { latency, status }) => {
+            (status, latency)
+        }
+        Some(Behaviour::BadHeader { status } | Behaviour::BlankLine { status }) => {
+            (status, Duration::ZERO)
+        }
+        _ => (421, Duration::ZERO),
+    }
+}
+
+/// Waits `latency`, unless the prober gives up first (then `false`: stop now, so the open
+/// count stays true).
+async fn wait_unless_gone(stream: &mut TcpStream, latency: Duration) -> bool {
+    // No timer for a host that answers at once: tokio's timers tick in whole milliseconds, and
+    // a zero sleep would still wait for the next tick (measured: 1.2 ms a probe).
+    if latency.is_zero() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(latency) => true,
+        _ = until_closed(stream) => false,
+    }
+}
+
+/// A status line, headers and a small body naming the host.
+fn response(status: u16, host: Option<Ipv4Addr>) -> String {
     let body = format!(
         "<html><body>simulated host {}</body></html>\n",
         host.map(|a| a.to_string()).unwrap_or_default()
     );
-    let response = format!(
+    format!(
         "HTTP/1.1 {status} {}\r\nServer: wardial-simnet\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         reason(status),
         body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    // The whole request head was read, so closing sends a FIN; with unread input it would reset.
-    stream.shutdown().await?;
+    )
+}
+
+/// Sends `bytes`, then closes with a FIN (the whole request was read, so no RST).
+async fn answer_and_close(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.shutdown().await
+}
+
+async fn live(stream: &mut TcpStream, world: &World, open: &OpenGuard) -> io::Result<()> {
+    let host = read_request(stream).await?;
+    open.request_arrived();
+    let (status, latency) = answer_for(world, host);
+    if wait_unless_gone(stream, latency).await {
+        answer_and_close(stream, response(status, host).as_bytes()).await?;
+    }
     Ok(())
+}
+
+async fn interim(stream: &mut TcpStream, world: &World) -> io::Result<()> {
+    let host = read_request(stream).await?;
+    let (status, latency) = answer_for(world, host);
+    stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+    if wait_unless_gone(stream, latency).await {
+        answer_and_close(stream, response(status, host).as_bytes()).await?;
+    }
+    Ok(())
+}
+
+async fn partial_reset(stream: &mut TcpStream) -> io::Result<()> {
+    read_request(stream).await?;
+    stream.write_all(b"HTTP/1.").await?;
+    // A moment for the bytes to be read before the reset: some systems (not Linux) drop
+    // unread data when a RST arrives, and the prober should have had the chance to see it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    reset_on_close(stream);
+    Ok(())
+}
+
+async fn bad_header(stream: &mut TcpStream, world: &World) -> io::Result<()> {
+    let host = read_request(stream).await?;
+    let (status, _) = answer_for(world, host);
+    let bad: &[u8] = match host.map_or(0, |a| world.hash(a, 5) % 3) {
+        0 => b"Location : /elsewhere\r\n",
+        1 => b"X-Folded: first\r\n  folded onto the line above\r\n",
+        _ => b"X-Nul: a\x00b\r\n",
+    };
+    // The status line and the bad header in one write, so they arrive in one segment.
+    let mut answer = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
+    answer.extend_from_slice(bad);
+    answer.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    answer_and_close(stream, &answer).await
+}
+
+async fn blank_line(stream: &mut TcpStream, world: &World) -> io::Result<()> {
+    let host = read_request(stream).await?;
+    let (status, _) = answer_for(world, host);
+    // The empty line and the start of the status line first, the rest a moment later: a probe
+    // must neither take the CR LF for the end of the status line nor decide before it ends.
+    stream.write_all(b"\r\nHTTP/1.1 ").await?;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    answer_and_close(stream, response(status, host)["HTTP/1.1 ".len()..].as_bytes()).await
 }
 
 fn host_of(req: &httparse::Request<'_, '_>) -> Option<Ipv4Addr> {
@@ -350,6 +473,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         421 => "Misdirected Request",
+        100 => "Continue",
         _ => "Unknown",
     }
 }
@@ -403,5 +527,44 @@ async fn endless(stream: &mut TcpStream) -> io::Result<()> {
     // Ends when the prober closes: its close with unread data resets, and the write fails.
     loop {
         stream.write_all(&chunk).await?;
+    }
+}
+
+/// The listener that plays filtered hosts: it never accepts, and its backlog is kept full by
+/// connections of our own, so the kernel drops every further SYN (on Linux and macOS; the
+/// connecting side hears nothing, as behind a firewall that drops packets).
+#[derive(Debug)]
+struct Filtered {
+    /// `None` when this OS answers SYNs past a full backlog (with a RST, or by accepting), so
+    /// that filtered hosts cannot be played this way.
+    addr: Option<SocketAddr>,
+    _listener: Socket,
+    _fillers: Vec<Socket>,
+}
+
+impl Filtered {
+    fn start() -> io::Result<Filtered> {
+        let (listener, addr) = listener()?;
+        // The shortest queue the kernel allows (Linux keeps one connection with a backlog of
+        // 0), then connections until one is not completed: from then on SYNs are dropped.
+        listener.listen(0)?;
+        let mut fillers = Vec::new();
+        let mut full = false;
+        for _ in 0..16 {
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+            match socket.connect_timeout(&addr.into(), Duration::from_millis(50)) {
+                Ok(()) => fillers.push(socket),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    full = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(Filtered {
+            addr: full.then_some(addr),
+            _listener: listener,
+            _fillers: fillers,
+        })
     }
 }

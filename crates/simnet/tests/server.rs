@@ -108,7 +108,7 @@ fn live_hosts_answer_for_the_host_they_are_named_by() {
 #[test]
 fn refused_hosts_refuse_and_reset_hosts_reset() {
     let sim = Simnet::start(World {
-        mix: Mix([0, 1, 0, 0, 0, 0, 1]),
+        mix: Mix([0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]),
         ..World::default()
     })
     .unwrap();
@@ -134,4 +134,95 @@ fn refused_hosts_refuse_and_reset_hosts_reset() {
         }
     }
     assert_eq!(saw, [true, true]);
+}
+
+/// Connects to the simnet host `addr` plays, sends a request naming it, and returns every byte
+/// that came back and how the stream ended (`None` for a close, else the read error).
+fn exchange_raw(sim: &Simnet, addr: Ipv4Addr) -> (Vec<u8>, Option<std::io::ErrorKind>) {
+    let mut s = TcpStream::connect(sim.dial(addr)).unwrap();
+    write!(s, "GET / HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (got, None),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => return (got, Some(e.kind())),
+        }
+    }
+}
+
+fn only(kind: &str) -> Simnet {
+    Simnet::start(World {
+        mix: Mix::only(kind).unwrap(),
+        latencies: vec![Duration::ZERO],
+        ..World::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn filtered_hosts_never_answer_the_syn() {
+    let sim = only("filtered");
+    let t = sim.targets().next().unwrap();
+    let e = TcpStream::connect_timeout(&t.dial, Duration::from_millis(300)).unwrap_err();
+    assert!(
+        matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock),
+        "{e}"
+    );
+    assert_eq!(sim.stats().accepted, 0);
+}
+
+#[test]
+fn interim_hosts_send_100_continue_then_the_final_status() {
+    let sim = only("interim");
+    let addr = sim.world().range.first();
+    let Behaviour::Interim { status, .. } = sim.world().behaviour(addr) else {
+        panic!("interim")
+    };
+    let (got, end) = exchange_raw(&sim, addr);
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 "), "{text}");
+    assert!(text.contains(&format!("\r\n\r\nHTTP/1.1 {status} ")), "{text}");
+    assert_eq!(end, None);
+}
+
+#[test]
+fn partial_reset_hosts_send_half_a_status_line_then_reset() {
+    let sim = only("partial-reset");
+    let (got, end) = exchange_raw(&sim, sim.world().range.first());
+    assert_eq!(got, b"HTTP/1.");
+    assert_eq!(end, Some(std::io::ErrorKind::ConnectionReset));
+}
+
+#[test]
+fn bad_header_and_blank_line_hosts_answer_with_their_flaw() {
+    let sim = only("bad-header");
+    let mut flaws = std::collections::HashSet::new();
+    for addr in sim.world().range.iter().take(32) {
+        let Behaviour::BadHeader { status } = sim.world().behaviour(addr) else {
+            panic!("bad-header")
+        };
+        let (got, _) = exchange_raw(&sim, addr);
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let head = format!("HTTP/1.1 {status} ");
+        assert!(text.starts_with(&head), "{text}");
+        let second = text.lines().nth(1).unwrap().to_string();
+        flaws.insert(second.chars().take(5).collect::<String>());
+        // Each is a header that httparse rejects, after a status line it accepts.
+        let mut headers = [httparse::EMPTY_HEADER; 8];
+        assert!(httparse::Response::new(&mut headers).parse(&got).is_err(), "{text}");
+    }
+    assert_eq!(flaws.len(), 3, "all three flaws: {flaws:?}");
+
+    let sim = only("blank-line");
+    let addr = sim.world().range.first();
+    let Behaviour::BlankLine { status } = sim.world().behaviour(addr) else {
+        panic!("blank-line")
+    };
+    let (got, end) = exchange_raw(&sim, addr);
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with(&format!("\r\nHTTP/1.1 {status} ")), "{text}");
+    assert_eq!(end, None);
 }

@@ -9,10 +9,11 @@
 //! One model lives here: [`Smol`] (`smol`).
 //!
 //! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so each scan
-//! blocks on `smol::block_on`. No executor is built: the scan spawns no tasks (one future polls
-//! every probe), and `block_on` is all the executor one future needs; while it waits it drives
-//! smol's IO reactor itself, on this thread. The reactor is global, started once on first use,
-//! so nothing is built per probe.
+//! blocks on `smol::block_on`. The thread that calls it runs the scan future (pulling targets,
+//! collecting findings) and, while it waits, drives smol's IO reactor. The probes are spawned
+//! onto smol's global executor, which runs on a thread of its own (`smol-1`; `SMOL_THREADS` sets
+//! how many), started on first use and kept for the process: nothing is built per scan or per
+//! probe.
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
 //! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
@@ -32,10 +33,12 @@ use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Ta
 /// trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
-    let outcome = match deadline(timeout, exchange(&target)).await {
+    let mut exchange = Exchange::new();
+    let outcome = match deadline(timeout, run(&target, &mut exchange)).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => Outcome::from_io(&e),
-        Err(_elapsed) => Outcome::Timeout,
+        // The connect, the write or a read failed: the exchange says what that means.
+        Ok(Err(e)) => exchange.on_error(&e),
+        Err(_elapsed) => exchange.on_deadline(),
     };
     Finding {
         target,
@@ -56,10 +59,9 @@ async fn deadline<T>(timeout: Duration, fut: impl Future<Output = T>) -> Result<
 }
 
 /// Connect, write the request, read until the exchange is decided.
-async fn exchange(target: &Target) -> io::Result<Outcome> {
+async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
     let mut stream = TcpStream::connect(target.dial).await?;
     stream.write_all(&target.request()).await?;
-    let mut exchange = Exchange::new();
     let mut buf = [0u8; 1024];
     loop {
         let n = stream.read(&mut buf).await?;
@@ -72,19 +74,21 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+/// Public, so async code can await it on a runtime of its own instead of calling the blocking
+/// [`Probe::scan`].
 ///
 /// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
 /// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the
-/// probe futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured:
-/// on tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
-/// again, and some probes were then not polled for half a second: timeouts that were the
-/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
-async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    let timeout = config.timeout;
+/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On smol a spawned
+/// probe runs on smol's global executor, on a thread of its own, while this future (on the
+/// thread that called `block_on`) only pulls targets and collects findings. (smol has no
+/// cooperative budget like tokio's, where the single-future version was measured to starve;
+/// here spawning keeps the three crates' code the same.)
+pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    let timeout = config.timeout();
     let probes =
         stream::iter(config.until_stopped(targets)).map(|t| smol::spawn(probe(t, timeout)));
-    let mut findings = probes.buffer_unordered(config.max_connections);
+    let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         report.finding(finding);
     }

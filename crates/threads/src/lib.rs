@@ -14,7 +14,6 @@
 use std::sync::mpsc::{self, Receiver, Sender, TrySendError};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Duration;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use wardial_blocking::probe;
@@ -59,10 +58,10 @@ impl Probe for Threads {
                     Err(TrySendError::Full(target)) => target,
                     Err(TrySendError::Disconnected(_)) => unreachable!("job_rx lives in scope"),
                 };
-                if workers < config.max_connections {
+                if workers < config.max_connections() {
                     workers += 1;
                     let (job_rx, found_tx) = (&job_rx, found_tx.clone());
-                    scope.spawn(move || worker(job_rx, found_tx, config.timeout));
+                    scope.spawn(move || worker(job_rx, found_tx, config));
                 }
                 // Blocks until a worker (perhaps the one just started) takes it.
                 jobs.send(target).expect("workers outlive the job channel");
@@ -78,12 +77,18 @@ impl Probe for Threads {
 }
 
 /// One thread of the pool: take a target, probe it (blocking), send the finding, repeat.
-fn worker(jobs: &Mutex<Receiver<Target>>, found: Sender<Finding>, timeout: Duration) {
+fn worker(jobs: &Mutex<Receiver<Target>>, found: Sender<Finding>, config: &ScanConfig) {
     loop {
         // The lock is held only while waiting for a job, never during a probe.
         let job = jobs.lock().expect("no worker panics holding it").recv();
         let Ok(target) = job else { return };
-        if found.send(probe(target, timeout)).is_err() {
+        // The scan may have been stopped while this target waited to be handed over (the
+        // scan thread blocks in `send` until a worker is free): then it is not probed. The
+        // worker keeps taking jobs, so that the handover completes and the scan can end.
+        if config.stop().is_stopped() {
+            continue;
+        }
+        if found.send(probe(target, config.timeout())).is_err() {
             return;
         }
     }
@@ -136,11 +141,11 @@ impl Probe for Rayon {
         let mut report = Report::new(on_finding);
         let threads = match self.pool {
             Pool::PerCore => rayon::current_num_threads(),
-            Pool::Sized => config.max_connections,
+            Pool::Sized => config.max_connections(),
         };
         // Never more threads than connections allowed, even per core.
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.min(config.max_connections))
+            .num_threads(threads.min(config.max_connections()))
             .thread_name(|i| format!("rayon-probe-{i}"))
             .build()
             .expect("a rayon pool");
@@ -152,7 +157,7 @@ impl Probe for Rayon {
                     config.until_stopped(targets).par_bridge().for_each_with(
                         found_tx,
                         |found, target| {
-                            let _ = found.send(probe(target, config.timeout));
+                            let _ = found.send(probe(target, config.timeout()));
                         },
                     )
                 })

@@ -31,10 +31,12 @@ use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Ta
 /// trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(timeout, exchange(&target)).await {
+    let mut exchange = Exchange::new();
+    let outcome = match tokio::time::timeout(timeout, run(&target, &mut exchange)).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(e)) => Outcome::from_io(&e),
-        Err(_elapsed) => Outcome::Timeout,
+        // The connect, the write or a read failed: the exchange says what that means.
+        Ok(Err(e)) => exchange.on_error(&e),
+        Err(_elapsed) => exchange.on_deadline(),
     };
     Finding {
         target,
@@ -44,10 +46,9 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 }
 
 /// Connect, write the request, read until the exchange is decided.
-async fn exchange(target: &Target) -> io::Result<Outcome> {
+async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
     let mut stream = TcpStream::connect(target.dial).await?;
     stream.write_all(&target.request()).await?;
-    let mut exchange = Exchange::new();
     let mut buf = [0u8; 1024];
     loop {
         let n = stream.read(&mut buf).await?;
@@ -60,20 +61,22 @@ async fn exchange(target: &Target) -> io::Result<Outcome> {
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+/// Public, so async code can await it on a runtime of its own instead of calling the blocking
+/// [`Probe::scan`].
 ///
 /// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
 /// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the
-/// probe futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured:
-/// on tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
+/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the probe
+/// futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured: on
+/// tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
 /// again, and some probes were then not polled for half a second: timeouts that were the
 /// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
-async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    // BEGIN SOLUTION Task 3: this loop awaits one probe before starting the next. Make it keep up to `config.max_connections` probes in flight (spawn a task per probe, and let `buffer_unordered` bound how many run), reporting each finding as it completes.
-    let timeout = config.timeout;
+pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    // BEGIN SOLUTION Task 3: this loop awaits one probe before starting the next. Make it keep up to `config.max_connections()` probes in flight (spawn a task per probe, and let `buffer_unordered` bound how many run), reporting each finding as it completes.
+    let timeout = config.timeout();
     let probes =
         stream::iter(config.until_stopped(targets)).map(|t| tokio::spawn(probe(t, timeout)));
-    let mut findings = probes.buffer_unordered(config.max_connections);
+    let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         // A JoinError means the probe task panicked: a bug worth stopping for.
         report.finding(finding.expect("a probe task panicked"));
@@ -135,11 +138,27 @@ impl Probe for Tokio {
         config: &ScanConfig,
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
+        // Called from async code, this thread is already inside a tokio runtime, and tokio's
+        // `block_on` would panic ("Cannot start a runtime from within a runtime"): blocking a
+        // thread that drives other tasks would stall them. So the scan runs on a thread of its
+        // own, and this one only waits for its findings. (Async code can also await [`scan`].)
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return wardial_probe::scan_on_another_thread(config, on_finding, |report| {
+                self.block_on(targets, config, report)
+            });
+        }
         let mut report = Report::new(on_finding);
-        // BEGIN SOLUTION Task 2: `scan` is async, but this method is not: run the future to completion on this probe's runtime.
-        self.runtime.block_on(scan(targets, config, &mut report));
-        // END SOLUTION
+        self.block_on(targets, config, &mut report);
         report.finish(config)
+    }
+}
+
+impl Tokio {
+    /// Runs the scan to its end on this model's runtime, blocking the calling thread.
+    fn block_on(&self, targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+        // BEGIN SOLUTION Task 2: `scan` is async, but this method is not: run the future to completion on this probe's runtime.
+        self.runtime.block_on(scan(targets, config, report));
+        // END SOLUTION
     }
 }
 // ANCHOR_END: runtime

@@ -137,8 +137,9 @@ pub fn json_line(f: &Finding) -> String {
         port: f.target.port,
         outcome: f.outcome.kind(),
         status: f.outcome.status(),
+        // What the OS said ("Too many open files (os error 24)"), for an `error` outcome.
         error: match f.outcome {
-            Outcome::Error(kind) => Some(kind.to_string()),
+            Outcome::Error(failure) => Some(failure.to_string()),
             _ => None,
         },
         ms: f.elapsed.as_millis() as u64,
@@ -194,9 +195,8 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
     if let Some(w) = warning {
         eprintln!("{w}");
     }
-    let mut config = ScanConfig::new(opts.timeout, max_connections);
     // Ctrl-C stops this scan: the handler's flag is the scan's.
-    config.stop = interrupt.clone();
+    let config = ScanConfig::new(opts.timeout, max_connections).with_stop(interrupt.clone());
 
     let total: u64 = opts.targets.iter().map(Spec::len).sum();
     let port = opts.port;
@@ -275,8 +275,14 @@ mod tests {
             json_line(&f),
             r#"{"addr":"127.0.0.1","port":8080,"outcome":"refused","ms":12}"#
         );
-        let f = finding(Outcome::Error(std::io::ErrorKind::PermissionDenied));
+        let f = finding(Outcome::Error(std::io::ErrorKind::PermissionDenied.into()));
         assert!(json_line(&f).contains(r#""outcome":"error","error":"permission denied""#));
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let f = finding(Outcome::Error((&emfile).into()));
+        let line = json_line(&f);
+        assert!(line.contains(r#""outcome":"error""#), "{line}");
+        assert!(line.contains(&format!(r#""error":"{emfile}""#)), "{line}");
+        assert!(human_line(&f).contains("os error 24"), "{}", human_line(&f));
     }
 
     #[test]
