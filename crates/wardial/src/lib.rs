@@ -20,12 +20,14 @@ pub enum Failure {
     Usage(String),
     /// Something failed while running: exit code 1.
     Run(String),
+    /// Ctrl-C ended it before it could start: exit code 130, as for an interrupted run.
+    Interrupted(String),
 }
 
 impl Failure {
     pub fn message(&self) -> &str {
         match self {
-            Failure::Usage(m) | Failure::Run(m) => m,
+            Failure::Usage(m) | Failure::Run(m) | Failure::Interrupted(m) => m,
         }
     }
 
@@ -33,6 +35,7 @@ impl Failure {
         match self {
             Failure::Usage(_) => 2,
             Failure::Run(_) => 1,
+            Failure::Interrupted(_) => INTERRUPTED,
         }
     }
 }

@@ -188,19 +188,23 @@ fn clap_error(e: clap::Error) -> ExitCode {
 }
 
 /// First Ctrl-C: stop starting probes, let those in flight end, print what we have. Second:
-/// leave now, after any line being printed is complete.
+/// leave now, whatever the output is doing.
 fn install_ctrl_c(interrupt: Stop) {
     static PRESSES: AtomicUsize = AtomicUsize::new(0);
     let _ = ctrlc::set_handler(move || {
         if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
             interrupt.stop();
-            eprintln!(
-                "\nwardial: stopping, waiting for probes in flight (Ctrl-C again to quit now)"
-            );
+            // Said from another thread: ctrlc runs its handler on one thread, so a handler
+            // stuck writing to a stderr nobody reads would never see the second Ctrl-C.
+            std::thread::spawn(|| {
+                eprintln!(
+                    "\nwardial: stopping, waiting for probes in flight (Ctrl-C again to quit now)"
+                )
+            });
         } else {
-            let out = std::io::stdout();
-            let mut out = out.lock();
-            let _ = out.flush();
+            // No lock on stdout here: the main thread may hold it, blocked writing to a pipe
+            // nobody reads. Every line is written and flushed whole, so what was printed
+            // stays valid output; `exit` only flushes stdout if nobody holds it.
             std::process::exit(i32::from(INTERRUPTED));
         }
     });
@@ -251,7 +255,7 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
     for t in &a.targets {
         if t == "-" {
             stdin_used = true;
-            targets.extend(scan::read_targets("-")?);
+            targets.extend(scan::read_targets("-", interrupt)?);
         } else {
             targets.push(scan::Spec::Net(args::cidr(t).map_err(Failure::Usage)?));
         }
@@ -262,7 +266,7 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
                 "stdin given twice ('-' and --input -)".into(),
             ));
         }
-        targets.extend(scan::read_targets(path)?);
+        targets.extend(scan::read_targets(path, interrupt)?);
     }
     if targets.is_empty() {
         return Err(Failure::Usage(

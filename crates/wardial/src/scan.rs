@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -95,24 +96,49 @@ pub struct ScanOptions {
 /// probe ADDRESS by dialling HOST:PORT (what `wardial simnet --targets` writes). Blank lines and
 /// `#` comments are skipped. All of it is read and checked before the scan starts, so a bad line
 /// (or a public address) is refused before any socket exists.
-pub fn read_targets(path: &str) -> Result<Vec<Spec>, Failure> {
-    let reader: Box<dyn BufRead> = if path == "-" {
+///
+/// Reading can wait forever (a terminal, a pipe whose writer never closes), and a blocked read
+/// cannot be interrupted: so the lines are read on a thread of their own, and this one gives up
+/// when `interrupt` is set (Ctrl-C), leaving that thread to end with the process.
+pub fn read_targets(path: &str, interrupt: &Stop) -> Result<Vec<Spec>, Failure> {
+    let reader: Box<dyn BufRead + Send> = if path == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| Failure::Usage(format!("cannot read targets file '{path}': {e}")))?;
         Box::new(BufReader::new(file))
     };
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in reader.lines() {
+            let failed = line.is_err();
+            if lines_tx.send(line).is_err() || failed {
+                return;
+            }
+        }
+    });
     let mut nets = Vec::new();
-    for (n, line) in reader.lines().enumerate() {
+    let mut n = 0;
+    loop {
+        let line = match lines.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) if interrupt.is_stopped() => {
+                return Err(Failure::Interrupted(format!(
+                    "interrupted while reading targets from {}: nothing was scanned",
+                    if path == "-" { "stdin" } else { path }
+                )));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        n += 1;
         let line =
             line.map_err(|e| Failure::Usage(format!("cannot read targets file '{path}': {e}")))?;
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
         }
-        let spec =
-            Spec::parse(line).map_err(|e| Failure::Usage(format!("{path}:{}: {e}", n + 1)))?;
+        let spec = Spec::parse(line).map_err(|e| Failure::Usage(format!("{path}:{n}: {e}")))?;
         nets.push(spec);
     }
     Ok(nets)
@@ -293,12 +319,12 @@ mod tests {
             "# mine\n127.0.0.1\n\n127.0.1.0/24  # lab\n127.0.0.300\n",
         )
         .unwrap();
-        let err = read_targets(dir.to_str().unwrap()).unwrap_err();
+        let err = read_targets(dir.to_str().unwrap(), &Stop::new()).unwrap_err();
         assert!(err.message().ends_with(":5: '127.0.0.300' is not an IPv4 address: expected four numbers 0-255 separated by dots, like 10.0.0.0/16"), "{err:?}");
         std::fs::write(&dir, "127.0.0.1\n127.0.1.0/24 # lab\n").unwrap();
-        assert_eq!(read_targets(dir.to_str().unwrap()).unwrap().len(), 2);
+        assert_eq!(read_targets(dir.to_str().unwrap(), &Stop::new()).unwrap().len(), 2);
         std::fs::remove_file(&dir).unwrap();
-        assert_eq!(read_targets("/nonexistent/wardial").unwrap_err().code(), 2);
+        assert_eq!(read_targets("/nonexistent/wardial", &Stop::new()).unwrap_err().code(), 2);
     }
 
     #[test]

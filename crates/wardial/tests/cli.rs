@@ -276,3 +276,104 @@ fn simnet_writes_its_targets_and_serves_until_interrupted() {
     assert!(text(&out.stdout).contains("simnet: stopped after"));
     std::fs::remove_file(&file).unwrap();
 }
+
+/// Sends SIGINT, as Ctrl-C in a terminal does.
+fn ctrl_c(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for the child to exit; only a hang reaches the (generous) bound, then it is killed.
+fn exit_code_within(child: &mut std::process::Child, bound: std::time::Duration) -> Option<i32> {
+    let give_up = std::time::Instant::now() + bound;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if std::time::Instant::now() > give_up {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("wardial did not exit within {bound:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
+    // A port where nothing listens (held, so nothing else takes it): every probe is refused at
+    // once, and a /16 prints far more lines than a pipe holds.
+    let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(["scan", "127.0.0.0/16", "-p", &port, "--all", "-m", "callbacks"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read the first line (the Ctrl-C handler is installed by then), then nothing more: the
+    // pipe fills (about 64 KiB, some 2000 lines) and the scan blocks writing to it.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    ctrl_c(&child);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    ctrl_c(&child);
+    let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
+    assert_eq!(code, Some(130));
+    drop((stdout, held));
+}
+
+#[test]
+fn ctrl_c_while_reading_targets_from_stdin_stops_reading() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(["scan", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One target, and stdin kept open: the scan cannot start until stdin ends.
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "127.0.0.1").unwrap();
+    wait_for_sigint_handler(&child);
+    ctrl_c(&child);
+    let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
+    assert_eq!(code, Some(130));
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(
+        err.contains("interrupted while reading targets from stdin"),
+        "{err}"
+    );
+    drop(stdin);
+}
+
+/// Waits until the child catches SIGINT, so the signal is handled rather than fatal. On Linux
+/// `/proc` says so (bit 1 of SigCgt is SIGINT); elsewhere a pause stands in for it.
+fn wait_for_sigint_handler(child: &std::process::Child) {
+    let status = format!("/proc/{}/status", child.id());
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < give_up {
+        let Ok(text) = std::fs::read_to_string(&status) else {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            return;
+        };
+        let caught = text
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & 0b10 != 0);
+        if caught {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
