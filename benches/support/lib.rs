@@ -74,7 +74,12 @@ impl Workload {
         let config = ScanConfig::new(self.timeout, max_connections);
         let mut wrong = 0;
         let summary = model.scan(&mut self.targets(hosts), &config, &mut |f| {
-            wrong += usize::from(!self.sim.truth(f.target.addr, self.timeout).accepts(&f.outcome));
+            wrong += usize::from(
+                !self
+                    .sim
+                    .truth(f.target.addr, self.timeout)
+                    .accepts(&f.outcome),
+            );
         });
         assert_eq!(
             summary.completed as usize,

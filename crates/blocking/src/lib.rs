@@ -236,7 +236,9 @@ mod tee {
         fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
             // A panic while holding this lock cannot leave the bytes half-written in a way
             // that matters: take them as they are.
-            self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
 
         pub fn clear(&self) {
@@ -284,7 +286,11 @@ mod tee {
             self.inner.buffers()
         }
 
-        fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        fn transmit_output(
+            &mut self,
+            amount: usize,
+            timeout: NextTimeout,
+        ) -> Result<(), ureq::Error> {
             self.inner.transmit_output(amount, timeout)
         }
 

@@ -325,11 +325,16 @@ mod tests {
             http(404)
         );
         assert_eq!(
-            run(&[b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n", b"HTTP/1.1 200 OK\r\n"]),
+            run(&[
+                b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\n"
+            ]),
             http(200)
         );
         assert_eq!(
-            run(&[b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\n\nHTTP/1.1 201 Created\r\n"]),
+            run(&[
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\n\nHTTP/1.1 201 Created\r\n"
+            ]),
             http(201)
         );
         // 101 switches protocols: nothing in HTTP follows it.
@@ -339,7 +344,10 @@ mod tests {
         assert_eq!(ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\n"), Step::NeedMore);
         assert_eq!(ex.on_deadline(), Outcome::Http { status: 100 });
         let mut ex = Exchange::new();
-        assert_eq!(ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\nSSH-"), Step::Done(Outcome::Http { status: 100 }));
+        assert_eq!(
+            ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\nSSH-"),
+            Step::Done(Outcome::Http { status: 100 })
+        );
     }
 
     #[test]

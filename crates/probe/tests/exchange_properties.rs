@@ -48,29 +48,57 @@ const fn http(status: u16) -> Outcome {
 fn corpus() -> Vec<(Vec<u8>, Outcome, Outcome)> {
     use Outcome::*;
     let mut c: Vec<(&[u8], Outcome, Outcome)> = vec![
-        (b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\nhello", http(200), http(200)),
+        (
+            b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\nhello",
+            http(200),
+            http(200),
+        ),
         (b"HTTP/1.0 404 Not Found\r\n", http(404), http(404)),
         (b"HTTP/1.1 204\r\n\r\n", http(204), http(204)),
         (b"HTTP/1.1 301 Moved\n\n", http(301), http(301)),
         // Malformed headers after a valid status line: the status line decides.
-        (b"HTTP/1.1 302 Found\r\nLocation : /x\r\n\r\n", http(302), http(302)),
-        (b"HTTP/1.1 200 OK\r\nX-A: a\r\n  folded\r\n\r\n", http(200), http(200)),
-        (b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\n\r\n", http(200), http(200)),
+        (
+            b"HTTP/1.1 302 Found\r\nLocation : /x\r\n\r\n",
+            http(302),
+            http(302),
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX-A: a\r\n  folded\r\n\r\n",
+            http(200),
+            http(200),
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\n\r\n",
+            http(200),
+            http(200),
+        ),
         (b"HTTP/1.1 500 Oops\r\n\x01\x02\x03", http(500), http(500)),
         // Blank lines before the status line.
         (b"\r\nHTTP/1.1 200 OK\r\n\r\n", http(200), http(200)),
         (b"\n\r\n\nHTTP/1.1 403 Forbidden\r\n", http(403), http(403)),
         // Interim answers, skipped to the final status.
-        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n\r\n", http(201), http(201)),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n\r\n",
+            http(201),
+            http(201),
+        ),
         (
             b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\n",
             http(200),
             http(200),
         ),
-        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n\x00\x01", http(101), http(101)),
+        (
+            b"HTTP/1.1 101 Switching Protocols\r\n\r\n\x00\x01",
+            http(101),
+            http(101),
+        ),
         // An interim answer with no final one is still an answer in HTTP.
         (b"HTTP/1.1 100 Continue\r\n\r\n", http(100), http(100)),
-        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", http(100), http(100)),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2",
+            http(100),
+            http(100),
+        ),
         // Half a status line: not HTTP if the stream ends, a timeout if the deadline does.
         (b"", Closed, Timeout),
         (b"H", NotHttp, Timeout),
@@ -85,7 +113,11 @@ fn corpus() -> Vec<(Vec<u8>, Outcome, Outcome)> {
         (b"HTTP/2 200\r\n", NotHttp, NotHttp),
         (b"HTTP/1.1 20 OK\r\n", NotHttp, NotHttp),
         (b"HTTP/1.1 200 O\x00K\r\n", NotHttp, NotHttp),
-        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", NotHttp, NotHttp),
+        (
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+            NotHttp,
+            NotHttp,
+        ),
     ];
     let mut owned: Vec<(Vec<u8>, Outcome, Outcome)> =
         c.drain(..).map(|(a, e, d)| (a.to_vec(), e, d)).collect();

@@ -68,7 +68,10 @@ impl OpenGuard {
     /// The request of this connection has arrived: how many others were accepted meanwhile.
     fn request_arrived(&self) {
         let c = &self.counters;
-        let lag = c.accepted.load(Ordering::SeqCst).saturating_sub(self.serial);
+        let lag = c
+            .accepted
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.serial);
         c.max_request_lag.fetch_max(lag, Ordering::SeqCst);
     }
 }
@@ -452,7 +455,11 @@ async fn blank_line(stream: &mut TcpStream, world: &World) -> io::Result<()> {
     // must neither take the CR LF for the end of the status line nor decide before it ends.
     stream.write_all(b"\r\nHTTP/1.1 ").await?;
     tokio::time::sleep(Duration::from_millis(1)).await;
-    answer_and_close(stream, response(status, host)["HTTP/1.1 ".len()..].as_bytes()).await
+    answer_and_close(
+        stream,
+        response(status, host)["HTTP/1.1 ".len()..].as_bytes(),
+    )
+    .await
 }
 
 fn host_of(req: &httparse::Request<'_, '_>) -> Option<Ipv4Addr> {

@@ -218,9 +218,8 @@ impl World {
             }
             pick -= u64::from(*w);
         }
-        let latency = || {
-            self.latencies[(self.hash(addr, 2) % self.latencies.len().max(1) as u64) as usize]
-        };
+        let latency =
+            || self.latencies[(self.hash(addr, 2) % self.latencies.len().max(1) as u64) as usize];
         let status = || STATUSES[(self.hash(addr, 3) % STATUSES.len() as u64) as usize];
         match kind {
             0 => Behaviour::Live {
@@ -374,7 +373,10 @@ mod tests {
         // A near miss either way: within 25 ms (or 5%) of the timeout, either outcome is right.
         for timeout in [ms(101), ms(100), ms(80)] {
             let truth = w.truth(a, timeout);
-            assert!(truth.accepts(&http) && truth.accepts(&Outcome::Timeout), "{truth}");
+            assert!(
+                truth.accepts(&http) && truth.accepts(&Outcome::Timeout),
+                "{truth}"
+            );
             assert!(!truth.accepts(&Outcome::Closed));
         }
         let w = World {
@@ -412,8 +414,14 @@ mod tests {
             let a = w.range.first();
             (w.behaviour(a), w.truth(a, ms(500)))
         };
-        assert_eq!(truth_of("filtered", ms(0)).1, Truth::Exactly(Outcome::Timeout));
-        assert_eq!(truth_of("partial-reset", ms(0)).1, Truth::Exactly(Outcome::NotHttp));
+        assert_eq!(
+            truth_of("filtered", ms(0)).1,
+            Truth::Exactly(Outcome::Timeout)
+        );
+        assert_eq!(
+            truth_of("partial-reset", ms(0)).1,
+            Truth::Exactly(Outcome::NotHttp)
+        );
         let (Behaviour::Interim { status, .. }, truth) = truth_of("interim", ms(10)) else {
             panic!("interim")
         };

@@ -168,7 +168,10 @@ fn filtered_hosts_never_answer_the_syn() {
     let t = sim.targets().next().unwrap();
     let e = TcpStream::connect_timeout(&t.dial, Duration::from_millis(300)).unwrap_err();
     assert!(
-        matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock),
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ),
         "{e}"
     );
     assert_eq!(sim.stats().accepted, 0);
@@ -183,8 +186,14 @@ fn interim_hosts_send_100_continue_then_the_final_status() {
     };
     let (got, end) = exchange_raw(&sim, addr);
     let text = String::from_utf8_lossy(&got);
-    assert!(text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 "), "{text}");
-    assert!(text.contains(&format!("\r\n\r\nHTTP/1.1 {status} ")), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\r\n\r\nHTTP/1.1 {status} ")),
+        "{text}"
+    );
     assert_eq!(end, None);
 }
 
@@ -212,7 +221,10 @@ fn bad_header_and_blank_line_hosts_answer_with_their_flaw() {
         flaws.insert(second.chars().take(5).collect::<String>());
         // Each is a header that httparse rejects, after a status line it accepts.
         let mut headers = [httparse::EMPTY_HEADER; 8];
-        assert!(httparse::Response::new(&mut headers).parse(&got).is_err(), "{text}");
+        assert!(
+            httparse::Response::new(&mut headers).parse(&got).is_err(),
+            "{text}"
+        );
     }
     assert_eq!(flaws.len(), 3, "all three flaws: {flaws:?}");
 
@@ -223,6 +235,9 @@ fn bad_header_and_blank_line_hosts_answer_with_their_flaw() {
     };
     let (got, end) = exchange_raw(&sim, addr);
     let text = String::from_utf8_lossy(&got);
-    assert!(text.starts_with(&format!("\r\nHTTP/1.1 {status} ")), "{text}");
+    assert!(
+        text.starts_with(&format!("\r\nHTTP/1.1 {status} ")),
+        "{text}"
+    );
     assert_eq!(end, None);
 }

@@ -60,7 +60,10 @@ impl Flawed {
         let mut exchange = Exchange::new();
         let outcome = match self.run(&target, started + timeout, &mut exchange) {
             Ok(outcome) => outcome,
-            Err(e) if self.0 == Some(Flaw::OwnErrorMapping) && e.kind() == io::ErrorKind::ConnectionReset => {
+            Err(e)
+                if self.0 == Some(Flaw::OwnErrorMapping)
+                    && e.kind() == io::ErrorKind::ConnectionReset =>
+            {
                 Outcome::Closed
             }
             Err(e) => exchange.on_error(&e),
@@ -109,7 +112,9 @@ impl Probe for Flawed {
         };
         let mut targets: Box<dyn Iterator<Item = Target> + Send + '_> = match self.0 {
             Some(Flaw::IgnoresStop) => Box::new(t),
-            Some(Flaw::CollectsTargets) => Box::new(c.until_stopped(t).collect::<Vec<_>>().into_iter()),
+            Some(Flaw::CollectsTargets) => {
+                Box::new(c.until_stopped(t).collect::<Vec<_>>().into_iter())
+            }
             _ => Box::new(c.until_stopped(t)),
         };
         let mut first = true;
@@ -210,7 +215,9 @@ fn a_model_that_collects_its_targets_fails_fast_with_a_message() {
 }
 
 #[test]
-#[should_panic(expected = "[concurrency] peak open connections 1: the scan never ran two probes at once")]
+#[should_panic(
+    expected = "[concurrency] peak open connections 1: the scan never ran two probes at once"
+)]
 fn a_sequential_model_claiming_concurrency_fails() {
     check_flawed(Flaw::OneAtATime);
 }

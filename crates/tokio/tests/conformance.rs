@@ -38,3 +38,86 @@ fn tokio_current_thread_does_not_starve_probes_under_load() {
 fn tokio_does_not_starve_probes_under_load() {
     check_under_load(&Tokio::multi_thread(), 256, 10_000);
 }
+
+/// The version of the scan that the notes call buggy: every probe future polled by one
+/// `buffer_unordered` in one task, none spawned. On tokio that one task runs out of its
+/// cooperative budget and leaves probes unpolled while others run; the load check must see it.
+struct OneTask(tokio::runtime::Runtime);
+
+impl wardial_probe::Probe for OneTask {
+    fn name(&self) -> &'static str {
+        "one-task"
+    }
+    fn scan(
+        &self,
+        targets: wardial_probe::Targets<'_>,
+        config: &wardial_probe::ScanConfig,
+        on_finding: &mut dyn FnMut(wardial_probe::Finding),
+    ) -> wardial_probe::ScanSummary {
+        use futures::stream::{self, StreamExt};
+        let mut report = wardial_probe::Report::new(on_finding);
+        self.0.block_on(async {
+            let timeout = config.timeout();
+            let mut findings = stream::iter(config.until_stopped(targets))
+                .map(|t| wardial_tokio::probe(t, timeout))
+                .buffer_unordered(config.max_connections());
+            while let Some(f) = findings.next().await {
+                report.finding(f);
+            }
+        });
+        report.finish(config)
+    }
+}
+
+#[test]
+#[should_panic(expected = "starves probes")]
+fn the_load_check_catches_probes_polled_in_one_task() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    check_under_load(&OneTask(rt), 256, 20_000);
+}
+
+/// A few hosts that answer at once, and a check that a scan of them found every one.
+fn live_hosts() -> wardial_simnet::Simnet {
+    wardial_simnet::Simnet::start(wardial_simnet::World {
+        mix: wardial_simnet::Mix::all_live(),
+        latencies: vec![std::time::Duration::ZERO],
+        ..wardial_simnet::World::default()
+    })
+    .expect("start the simnet")
+}
+
+fn scan_all(model: &dyn wardial_probe::Probe, sim: &wardial_simnet::Simnet) {
+    let config = wardial_probe::ScanConfig::new(std::time::Duration::from_secs(10), 4);
+    let mut servers = 0;
+    let summary = model.scan(&mut sim.targets().take(16), &config, &mut |f| {
+        servers += u64::from(f.outcome.is_server())
+    });
+    assert_eq!((summary.completed, servers), (16, 16));
+}
+
+#[test]
+fn scan_works_when_called_from_async_code() {
+    let sim = live_hosts();
+    // Inside another tokio runtime, of either flavour, with a model of either flavour: the
+    // blocking call must neither panic ("Cannot start a runtime from within a runtime") nor
+    // stall the runtime it is called from.
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    outer.block_on(async { scan_all(&Tokio::current_thread(), &sim) });
+    let outer = tokio::runtime::Runtime::new().unwrap();
+    outer.block_on(async { scan_all(&Tokio::multi_thread(), &sim) });
+    // Async code can also await the scan itself, on its own runtime.
+    outer.block_on(async {
+        let config = wardial_probe::ScanConfig::new(std::time::Duration::from_secs(10), 4);
+        let mut n = 0;
+        let mut count = |_| n += 1;
+        let mut report = wardial_probe::Report::new(&mut count);
+        wardial_tokio::scan(&mut sim.targets().take(16), &config, &mut report).await;
+        assert_eq!(report.finish(&config).completed, 16);
+    });
+}

@@ -507,18 +507,39 @@ mod tests {
     #[test]
     fn a_small_race_agrees_with_the_truth_and_stops_the_slow() {
         let mut lines = Vec::new();
-        let report = run(&opts(), &Stop::new(), &mut |l| lines.push(l.to_string())).unwrap();
-        let [callbacks, blocking] = &report.models[..] else {
-            panic!("two models")
+        // Callbacks needs about one timeout (300 ms) for the whole range; its budget is far
+        // more, so only a hang could stop it.
+        let fast = RaceOptions {
+            models: vec!["callbacks".into()],
+            budget: Duration::from_secs(60),
+            ..opts()
         };
+        let report = run(&fast, &Stop::new(), &mut |l| lines.push(l.to_string())).unwrap();
+        let callbacks = &report.models[0];
         assert!(callbacks.finished && callbacks.agrees_with_truth);
         assert_eq!(callbacks.completed, 64);
         assert!(callbacks.peak_open > 1);
-        // Blocking waits out every silent host in turn: it cannot finish in the budget.
+
+        // Blocking waits out every silent host in turn: counted, not timed, that is more than
+        // ten timeouts (the range's census), so it cannot finish within a 500 ms budget.
+        let world = opts().world().unwrap();
+        let silent = world
+            .range
+            .iter()
+            .filter(|&a| world.expected_wait(a, opts().timeout) >= opts().timeout)
+            .count();
+        assert!(silent >= 10, "{silent} silent hosts");
+        let slow = RaceOptions {
+            models: vec!["blocking".into()],
+            ..opts()
+        };
+        let mut report = run(&slow, &Stop::new(), &mut |l| lines.push(l.to_string())).unwrap();
+        let blocking = &report.models[0];
         assert!(!blocking.finished && blocking.projected_seconds.is_some());
         assert!(blocking.agrees_with_truth);
         assert_eq!(blocking.peak_open, 1);
 
+        report.models.insert(0, callbacks.clone());
         let mut table = Vec::new();
         print_table(&report, &mut table).unwrap();
         let table = String::from_utf8(table).unwrap();

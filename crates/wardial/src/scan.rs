@@ -322,9 +322,19 @@ mod tests {
         let err = read_targets(dir.to_str().unwrap(), &Stop::new()).unwrap_err();
         assert!(err.message().ends_with(":5: '127.0.0.300' is not an IPv4 address: expected four numbers 0-255 separated by dots, like 10.0.0.0/16"), "{err:?}");
         std::fs::write(&dir, "127.0.0.1\n127.0.1.0/24 # lab\n").unwrap();
-        assert_eq!(read_targets(dir.to_str().unwrap(), &Stop::new()).unwrap().len(), 2);
+        assert_eq!(
+            read_targets(dir.to_str().unwrap(), &Stop::new())
+                .unwrap()
+                .len(),
+            2
+        );
         std::fs::remove_file(&dir).unwrap();
-        assert_eq!(read_targets("/nonexistent/wardial", &Stop::new()).unwrap_err().code(), 2);
+        assert_eq!(
+            read_targets("/nonexistent/wardial", &Stop::new())
+                .unwrap_err()
+                .code(),
+            2
+        );
     }
 
     #[test]

@@ -174,6 +174,9 @@ fn race_json_has_the_documented_keys() {
         "300ms",
         "--models",
         "callbacks,tokio-current-thread",
+        // Far more than the 300 ms the range needs: only a hang may stop a model here.
+        "--budget",
+        "60s",
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -311,7 +314,15 @@ fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
     let port = closed.local_addr().unwrap().port().to_string();
     drop(closed);
     let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(["scan", "127.0.0.0/16", "-p", &port, "--all", "-m", "callbacks"])
+        .args([
+            "scan",
+            "127.0.0.0/16",
+            "-p",
+            &port,
+            "--all",
+            "-m",
+            "callbacks",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -348,7 +359,12 @@ fn ctrl_c_while_reading_targets_from_stdin_stops_reading() {
     let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
     assert_eq!(code, Some(130));
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(
         err.contains("interrupted while reading targets from stdin"),
         "{err}"
