@@ -457,7 +457,7 @@ async fn blank_line(stream: &mut TcpStream, world: &World) -> io::Result<()> {
     tokio::time::sleep(Duration::from_millis(1)).await;
     answer_and_close(
         stream,
-        response(status, host)["HTTP/1.1 ".len()..].as_bytes(),
+        &response(status, host).as_bytes()["HTTP/1.1 ".len()..],
     )
     .await
 }
