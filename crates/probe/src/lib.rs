@@ -390,8 +390,8 @@ pub fn scan_on_another_thread(
 /// One concurrency model's way of scanning.
 ///
 /// The contract, whatever the model:
-/// - at most `config.max_connections` sockets open at once;
-/// - every probe ends within `config.timeout` of its start, whatever the peer does;
+/// - at most `config.max_connections()` sockets open at once;
+/// - every probe ends within `config.timeout()` of its start, whatever the peer does;
 /// - targets are pulled lazily and each finding goes to `on_finding` as it completes;
 /// - `config.stop()` stops starting probes (none starts after it); the call returns once those
 ///   in flight have ended;

@@ -83,7 +83,7 @@ pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report
     }
     // STARTER
     // for target in config.until_stopped(targets) {
-    //     report.finding(probe(target, config.timeout).await);
+    //     report.finding(probe(target, config.timeout()).await);
     // }
     // END SOLUTION
 }
