@@ -113,7 +113,8 @@ impl Probe for Blocking {
 /// - ureq's global timeout: the deadline ([`Exchange::on_deadline`]);
 /// - an IO error: [`Exchange::on_error`], as in the std probe;
 /// - ureq giving up on bytes the exchange has not decided yet: judged as an answer that ended
-///   there (ureq stops reading at its own parse error).
+///   there (ureq stops reading at its own parse error);
+/// - any other ureq error (its catch-all `ConnectionFailed`, say): `Error`, never a guess.
 ///
 /// One difference remains, by design of ureq: it reads the whole response head (up to its
 /// header limit, 8 KiB here), not just the status line.
@@ -176,7 +177,13 @@ impl BlockingUreq {
             (Step::NeedMore, Err(ureq::Error::Io(e))) => exchange.on_error(&e),
             // ureq accepted or rejected bytes the exchange has not decided: the answer ended
             // there, as far as ureq read it.
-            (Step::NeedMore, _) => exchange.on_error(&io::ErrorKind::UnexpectedEof.into()),
+            (
+                Step::NeedMore,
+                Ok(_) | Err(ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..)),
+            ) => exchange.on_error(&io::ErrorKind::UnexpectedEof.into()),
+            // Anything else (ureq's catch-all `ConnectionFailed`, say) is a failure the exchange
+            // was never shown: an error, not a guess at "refused".
+            (Step::NeedMore, Err(_)) => Outcome::Error(io::ErrorKind::Other.into()),
         };
         Finding {
             target,
