@@ -403,3 +403,26 @@ pub fn check_under_load(probe: &dyn Probe, max_connections: usize, hosts: u32) {
         stats.peak_open
     );
 }
+
+/// A quick scan of 16 hosts that answer at once: every one must be found. For a check that is
+/// repeated where the whole suite would be slow, such as calling a model from inside another
+/// async runtime.
+pub fn check_quick(probe: &dyn Probe) {
+    let sim = Simnet::start(World {
+        mix: Mix::all_live(),
+        latencies: vec![Duration::ZERO],
+        ..World::default()
+    })
+    .expect("start the simnet");
+    let config = ScanConfig::new(Duration::from_secs(10), 4);
+    let mut servers = 0;
+    let summary = probe.scan(&mut sim.targets().take(16), &config, &mut |f| {
+        servers += u64::from(f.outcome.is_server())
+    });
+    assert_eq!(
+        (summary.completed, servers),
+        (16, 16),
+        "model '{}' found {servers} of 16 servers",
+        probe.name()
+    );
+}

@@ -1,4 +1,4 @@
-use wardial_simnet::conformance::{check, check_under_load, Expect};
+use wardial_simnet::conformance::{check, check_quick, check_under_load, Expect};
 use wardial_tokio::Tokio;
 
 #[test]
@@ -79,28 +79,8 @@ fn the_load_check_catches_probes_polled_in_one_task() {
     check_under_load(&OneTask(rt), 256, 20_000);
 }
 
-/// A few hosts that answer at once, and a check that a scan of them found every one.
-fn live_hosts() -> wardial_simnet::Simnet {
-    wardial_simnet::Simnet::start(wardial_simnet::World {
-        mix: wardial_simnet::Mix::all_live(),
-        latencies: vec![std::time::Duration::ZERO],
-        ..wardial_simnet::World::default()
-    })
-    .expect("start the simnet")
-}
-
-fn scan_all(model: &dyn wardial_probe::Probe, sim: &wardial_simnet::Simnet) {
-    let config = wardial_probe::ScanConfig::new(std::time::Duration::from_secs(10), 4);
-    let mut servers = 0;
-    let summary = model.scan(&mut sim.targets().take(16), &config, &mut |f| {
-        servers += u64::from(f.outcome.is_server())
-    });
-    assert_eq!((summary.completed, servers), (16, 16));
-}
-
 #[test]
 fn scan_works_when_called_from_async_code() {
-    let sim = live_hosts();
     // Inside another tokio runtime, of either flavour, with a model of either flavour: the
     // blocking call must neither panic ("Cannot start a runtime from within a runtime") nor
     // stall the runtime it is called from.
@@ -108,10 +88,16 @@ fn scan_works_when_called_from_async_code() {
         .enable_all()
         .build()
         .unwrap();
-    outer.block_on(async { scan_all(&Tokio::current_thread(), &sim) });
+    outer.block_on(async { check_quick(&Tokio::current_thread()) });
     let outer = tokio::runtime::Runtime::new().unwrap();
-    outer.block_on(async { scan_all(&Tokio::multi_thread(), &sim) });
+    outer.block_on(async { check_quick(&Tokio::multi_thread()) });
     // Async code can also await the scan itself, on its own runtime.
+    let sim = wardial_simnet::Simnet::start(wardial_simnet::World {
+        mix: wardial_simnet::Mix::all_live(),
+        latencies: vec![std::time::Duration::ZERO],
+        ..wardial_simnet::World::default()
+    })
+    .unwrap();
     outer.block_on(async {
         let config = wardial_probe::ScanConfig::new(std::time::Duration::from_secs(10), 4);
         let mut n = 0;
