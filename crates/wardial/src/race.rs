@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wardial_probe::{Cidr, Probe, ScanConfig, Stop};
-use wardial_simnet::{Mix, Simnet, World};
+use wardial_simnet::{Mix, Simnet, Truth, World};
 
 use crate::{limits, models, Failure};
 
@@ -169,6 +169,10 @@ pub struct RaceReport {
     pub config: RaceOptions,
     pub hosts: u64,
     pub ideal_seconds: f64,
+    /// Hosts whose timing is a near miss of the timeout (within `margin_seconds`): for them
+    /// either outcome agrees with the truth, so `found` may differ between correct models.
+    pub near_timeout: u64,
+    pub margin_seconds: f64,
     pub models: Vec<ModelResult>,
     pub interrupted: bool,
 }
@@ -189,6 +193,13 @@ pub fn run(
         progress(&w);
     }
     let ideal = ideal_time(&world, hosts, opts.timeout, max_connections);
+    let near_timeout = world
+        .range
+        .iter()
+        .take(hosts as usize)
+        .filter(|&a| matches!(world.truth(a, opts.timeout), Truth::Either(..)))
+        .count() as u64;
+    let margin = world.margin(opts.timeout);
     let sim = Simnet::start(world)
         .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
     let mut report = RaceReport {
@@ -198,6 +209,8 @@ pub fn run(
         },
         hosts,
         ideal_seconds: ideal.as_secs_f64(),
+        near_timeout,
+        margin_seconds: margin.as_secs_f64(),
         models: Vec::new(),
         interrupted: false,
     };
@@ -380,6 +393,14 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
         for example in &m.wrong_examples {
             writeln!(out, "  {example}")?;
         }
+    }
+    if report.near_timeout > 0 {
+        writeln!(
+            out,
+            "\n{} hosts answer within {} of the timeout: for them either outcome agrees with the truth (which side of the deadline they land on is the machine's timing, not the model's doing)",
+            report.near_timeout,
+            human_secs(report.margin_seconds)
+        )?;
     }
     let stopped: Vec<_> = report.models.iter().filter(|m| !m.finished).collect();
     if !stopped.is_empty() {
