@@ -17,6 +17,9 @@
 //! targets, collecting findings). The probes are spawned onto async-std's global executor, whose
 //! worker threads (one per core by default) are started by the library on first use, with a
 //! thread for the IO reactor, and live for the process: nothing is built per scan or per probe.
+//! Called from a task spawned on that executor, the blocking call holds one of its workers until
+//! the scan ends while the others run the probes; with one worker (a single-core machine) it
+//! would wait forever, so async code should await [`scan`] instead.
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
 //! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows only what the runtimes change.

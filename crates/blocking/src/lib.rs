@@ -181,9 +181,9 @@ impl BlockingUreq {
                 Step::NeedMore,
                 Ok(_) | Err(ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..)),
             ) => exchange.on_error(&io::ErrorKind::UnexpectedEof.into()),
-            // Anything else (ureq's catch-all `ConnectionFailed`, say) is a failure the exchange
-            // was never shown: an error, not a guess at "refused".
-            (Step::NeedMore, Err(_)) => Outcome::Error(io::ErrorKind::Other.into()),
+            // Anything else (ureq's catch-all `ConnectionFailed`, say) is some other failure: an
+            // error, not a guess at "refused".
+            (Step::NeedMore, Err(e)) => exchange.on_error(&io::Error::other(e)),
         };
         Finding {
             target,

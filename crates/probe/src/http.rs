@@ -151,10 +151,15 @@ impl Exchange {
     /// Looks for the final status line in what has arrived: `Some` once decided.
     fn parse(&mut self) -> Option<Outcome> {
         loop {
-            // Blank lines before a status line are skipped (servers have sent a stray CR LF
-            // after a previous response); they are never the end of the status line.
-            while let Some(b'\r' | b'\n') = self.received.get(self.line_start) {
-                self.line_start += 1;
+            // Blank lines (CR LF, or a bare LF) before a status line are skipped: servers have
+            // sent a stray one after a previous response. They are never taken for the end of
+            // the status line. A CR followed by anything else is left for the parser to reject.
+            loop {
+                match &self.received[self.line_start..] {
+                    [b'\n', ..] => self.line_start += 1,
+                    [b'\r', b'\n', ..] => self.line_start += 2,
+                    _ => break,
+                }
             }
             let rest = &self.received[self.line_start..];
             let Some(end) = rest.iter().position(|&b| b == b'\n') else {
@@ -202,7 +207,11 @@ fn status_line(bytes: &[u8]) -> Result<Option<u16>, httparse::Error> {
     let mut response = httparse::Response::new(&mut no_headers);
     response.parse(bytes)?;
     let whole = bytes.last() == Some(&b'\n');
-    Ok(response.code.filter(|_| whole))
+    match response.code {
+        // httparse takes any three digits; HTTP's status codes start at 100.
+        Some(code) if code < 100 => Err(httparse::Error::Status),
+        code => Ok(code.filter(|_| whole)),
+    }
 }
 
 /// Where the header block that starts at `bytes` ends: just past its blank line.
@@ -279,6 +288,10 @@ mod tests {
         assert_eq!(run(&[b"HTTP/1.1 abc\r\n"]), Some(Outcome::NotHttp));
         assert_eq!(run(&[b"220 ftp ready\r\n"]), Some(Outcome::NotHttp));
         assert_eq!(run(&[b"HTTP/2 200 OK\r\n"]), Some(Outcome::NotHttp));
+        assert_eq!(run(&[b"HTTP/1.1 000 Zero\r\n"]), Some(Outcome::NotHttp));
+        assert_eq!(run(&[b"HTTP/1.1 099"]), Some(Outcome::NotHttp));
+        // A CR that does not end a line is no blank line.
+        assert_eq!(run(&[b"\rHTTP/1.1 200 OK\r\n"]), Some(Outcome::NotHttp));
     }
 
     #[test]

@@ -176,8 +176,9 @@ impl Stop {
     }
 
     pub fn stop(&self) {
-        // Relaxed is enough: the flag carries no data with it, and a probe started just after
-        // the store is still a correct probe.
+        // Relaxed is enough: the flag carries no data with it. A model checks it before it
+        // takes each target; one taken by another thread at the very moment of the store may
+        // still be probed, and nothing after that.
         self.0.store(true, Ordering::Relaxed);
     }
 
@@ -194,10 +195,12 @@ pub struct ScanConfig {
     timeout: Duration,
     max_connections: NonZeroUsize,
     stop: Stop,
-    /// Set when the stop refused a model its next target: the scan ended with targets left.
+    /// Set when the stop refused a model its next target while targets remained; written by
+    /// the scan that runs with this config (one at a time: give concurrent scans a clone each).
     cut_short: AtomicBool,
 }
 
+/// A clone has its own "cut short" record: give each scan running at once its own config.
 impl Clone for ScanConfig {
     fn clone(&self) -> ScanConfig {
         ScanConfig {
@@ -271,7 +274,10 @@ impl ScanConfig {
                 return None;
             }
             if self.stop.is_stopped() {
-                self.cut_short.store(true, Ordering::Relaxed);
+                // Targets remain unless the iterator can tell that none do (a CIDR range
+                // knows its length; an iterator that cannot say counts as having more).
+                let none_left = targets.size_hint().1 == Some(0);
+                self.cut_short.store(!none_left, Ordering::Relaxed);
                 ended = true;
                 return None;
             }
@@ -296,9 +302,10 @@ pub struct ScanSummary {
     /// Count per outcome kind, in the order of [`Outcome::kind`] names: http, not_http, refused,
     /// closed, timeout, error.
     pub by_kind: [u64; 6],
-    /// True if a stop ended the scan before its targets ran out: the model asked for another
-    /// target and the stop refused it. A stop that comes after the last target was taken does
-    /// not count: that scan was complete.
+    /// True if a stop ended the scan before its targets ran out: the stop refused the model a
+    /// target while targets remained. A stop that comes after the last target was taken (while
+    /// the last probes are in flight) does not count: that scan was complete. (Whether targets
+    /// remain is what the targets' `size_hint` says; one that cannot tell counts as having more.)
     pub stopped: bool,
     pub elapsed: Duration,
 }
@@ -484,6 +491,26 @@ mod tests {
         assert_eq!(taken.len(), 2);
         // The stop comes while the last probes are in flight: the targets had run out.
         config.stop().stop();
+        let mut ignore = |_| {};
+        assert!(!Report::new(&mut ignore).finish(&config).stopped);
+    }
+
+    #[test]
+    fn a_stop_during_the_last_probe_is_not_stopped_early() {
+        // As the blocking model loops: take a target, probe it, then ask for the next one.
+        let config = ScanConfig::new(Duration::from_secs(1), 1);
+        let mut two = Cidr::new(Ipv4Addr::LOCALHOST, 31)
+            .iter()
+            .map(|a| Target::direct(a, 80));
+        let mut probed = 0;
+        for _target in config.until_stopped(&mut two) {
+            probed += 1;
+            if probed == 2 {
+                // Ctrl-C while the last probe is in flight.
+                config.stop().stop();
+            }
+        }
+        assert_eq!(probed, 2);
         let mut ignore = |_| {};
         assert!(!Report::new(&mut ignore).finish(&config).stopped);
     }

@@ -113,6 +113,8 @@ fn corpus() -> Vec<(Vec<u8>, Outcome, Outcome)> {
         (b"HTTP/2 200\r\n", NotHttp, NotHttp),
         (b"HTTP/1.1 20 OK\r\n", NotHttp, NotHttp),
         (b"HTTP/1.1 200 O\x00K\r\n", NotHttp, NotHttp),
+        (b"HTTP/1.1 000 Zero\r\n", NotHttp, NotHttp),
+        (b"\rHTTP/1.1 200 OK\r\n", NotHttp, NotHttp),
         (
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
             NotHttp,

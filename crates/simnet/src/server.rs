@@ -147,6 +147,7 @@ impl Simnet {
                 }
                 // This OS answers SYNs past a full backlog: play filtered hosts as silent ones
                 // (accepted, never answered), which a correct probe also reports as a timeout.
+                ("filtered", None) => {}
                 _ => {}
             }
             for _ in 0..LISTENERS_PER_KIND {
@@ -561,8 +562,10 @@ impl Filtered {
             let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
             match socket.connect_timeout(&addr.into(), Duration::from_millis(50)) {
                 Ok(()) => fillers.push(socket),
+                // Full once one of ours could connect and the next could not (a first connect that
+                // timed out only says this machine was busy).
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    full = true;
+                    full = !fillers.is_empty();
                     break;
                 }
                 Err(_) => break,

@@ -131,13 +131,6 @@ impl Truth {
             Truth::Either(a, b) => a == outcome || b == outcome,
         }
     }
-
-    /// The outcome a probe gets when it is not near the edge (the first of the two).
-    pub fn likely(&self) -> Outcome {
-        match *self {
-            Truth::Exactly(o) | Truth::Either(o, _) => o,
-        }
-    }
 }
 
 impl std::fmt::Display for Truth {

@@ -9,11 +9,11 @@
 //! One model lives here: [`Smol`] (`smol`).
 //!
 //! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so each scan
-//! blocks on `smol::block_on`. The thread that calls it runs the scan future (pulling targets,
-//! collecting findings) and, while it waits, drives smol's IO reactor. The probes are spawned
-//! onto smol's global executor, which runs on a thread of its own (`smol-1`; `SMOL_THREADS` sets
-//! how many), started on first use and kept for the process: nothing is built per scan or per
-//! probe.
+//! blocks on `smol::block_on`. The model owns an executor, as smol suggests for anything but a
+//! small program: it is built once, in the constructor, and the thread that calls `scan` drives
+//! it, running the scan and every probe on it, and the IO reactor while it waits. (smol's global
+//! executor, `smol::spawn`, runs on one thread of its own: a scan called from a task on that
+//! thread would block the very thread its probes need, and wait forever.)
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
 //! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::TcpStream;
+use smol::Executor;
 use wardial_probe::http::{Exchange, Step};
 use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
@@ -79,15 +80,19 @@ async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
 ///
 /// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
 /// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On smol a spawned
-/// probe runs on smol's global executor, on a thread of its own, while this future (on the
-/// thread that called `block_on`) only pulls targets and collects findings. (smol has no
-/// cooperative budget like tokio's, where the single-future version was measured to starve;
-/// here spawning keeps the three crates' code the same.)
-pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+/// lazy. This is the same code on every runtime; only `spawn` differs (here, on the executor
+/// given). Why tasks? smol has no cooperative budget like tokio's, where the single-future
+/// version was measured to starve; here spawning keeps the three crates' code the same, and
+/// lets an executor with more threads run the probes in parallel.
+pub async fn scan(
+    executor: &Executor<'_>,
+    targets: Targets<'_>,
+    config: &ScanConfig,
+    report: &mut Report<'_>,
+) {
     let timeout = config.timeout();
     let probes =
-        stream::iter(config.until_stopped(targets)).map(|t| smol::spawn(probe(t, timeout)));
+        stream::iter(config.until_stopped(targets)).map(|t| executor.spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         report.finding(finding);
@@ -98,7 +103,9 @@ pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report
 // ANCHOR: runtime
 /// The `smol` model.
 #[derive(Debug, Default)]
-pub struct Smol;
+pub struct Smol {
+    executor: Executor<'static>,
+}
 
 impl Probe for Smol {
     fn name(&self) -> &'static str {
@@ -112,7 +119,8 @@ impl Probe for Smol {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
-        smol::block_on(scan(targets, config, &mut report));
+        let scan = scan(&self.executor, targets, config, &mut report);
+        smol::block_on(self.executor.run(scan));
         report.finish(config)
     }
 }

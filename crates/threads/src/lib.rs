@@ -11,9 +11,10 @@
 //!   thread per core (rayon's default, right for CPU work and wrong for waiting on sockets: the
 //!   lesson) or on a pool sized to `max_connections`.
 
-use std::sync::mpsc::{self, Receiver, Sender, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Mutex;
 use std::thread;
+use std::time::Duration;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use wardial_blocking::probe;
@@ -36,35 +37,41 @@ impl Probe for Threads {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
-        // A rendezvous channel (capacity 0): a send succeeds only when a worker is waiting for
-        // work. So "try_send failed" means "every worker is busy", which is when the next thread
-        // is worth starting.
+        // A rendezvous channel (capacity 0): a send completes when a worker takes the job.
         let (jobs, job_rx) = mpsc::sync_channel::<Target>(0);
         let job_rx = Mutex::new(job_rx);
         let (found_tx, found) = mpsc::channel::<Finding>();
         // Scoped threads may borrow from this stack frame, and the scope does not return until
         // every thread has ended: no thread outlives the scan.
         thread::scope(|scope| {
-            let mut workers = 0;
-
+            // Threads started, and probes handed out whose finding has not come back yet.
+            let (mut workers, mut busy) = (0, 0);
             let mut targets = config.until_stopped(targets);
             loop {
                 // Stream out what has completed before taking the next target: a finding may be
                 // what stops the scan.
-                found.try_iter().for_each(|f| report.finding(f));
+                for f in found.try_iter() {
+                    busy -= 1;
+                    report.finding(f);
+                }
+                if busy == config.max_connections() {
+                    // Every thread allowed is busy: wait for one to finish before taking the
+                    // next target, so that no target waits in hand while a stop may come.
+                    busy -= 1;
+                    report.finding(found.recv().expect("a busy worker sends its finding"));
+                    continue;
+                }
                 let Some(target) = targets.next() else { break };
-                let target = match jobs.try_send(target) {
-                    Ok(()) => continue,
-                    Err(TrySendError::Full(target)) => target,
-                    Err(TrySendError::Disconnected(_)) => unreachable!("job_rx lives in scope"),
-                };
-                if workers < config.max_connections() {
+                if busy == workers {
+                    // Every thread is busy, and the limit allows one more: start it.
                     workers += 1;
                     let (job_rx, found_tx) = (&job_rx, found_tx.clone());
-                    scope.spawn(move || worker(job_rx, found_tx, config));
+                    scope.spawn(move || worker(job_rx, found_tx, config.timeout()));
                 }
-                // Blocks until a worker (perhaps the one just started) takes it.
+                // An idle worker takes it at once (or in a moment: one that has just sent its
+                // finding is on its way back to `recv`).
                 jobs.send(target).expect("workers outlive the job channel");
+                busy += 1;
             }
             // No more jobs: each worker's recv fails and it ends. The findings channel closes
             // when the last worker drops its sender, which ends this loop.
@@ -77,18 +84,12 @@ impl Probe for Threads {
 }
 
 /// One thread of the pool: take a target, probe it (blocking), send the finding, repeat.
-fn worker(jobs: &Mutex<Receiver<Target>>, found: Sender<Finding>, config: &ScanConfig) {
+fn worker(jobs: &Mutex<Receiver<Target>>, found: Sender<Finding>, timeout: Duration) {
     loop {
         // The lock is held only while waiting for a job, never during a probe.
         let job = jobs.lock().expect("no worker panics holding it").recv();
         let Ok(target) = job else { return };
-        // The scan may have been stopped while this target waited to be handed over (the
-        // scan thread blocks in `send` until a worker is free): then it is not probed. The
-        // worker keeps taking jobs, so that the handover completes and the scan can end.
-        if config.stop().is_stopped() {
-            continue;
-        }
-        if found.send(probe(target, config.timeout())).is_err() {
+        if found.send(probe(target, timeout)).is_err() {
             return;
         }
     }

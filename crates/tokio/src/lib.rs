@@ -15,7 +15,8 @@
 //! one per probe would cost more than the probe.
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
-//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change;
+//! here that includes what tokio needs when the blocking call comes from async code.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -158,9 +159,10 @@ impl Probe for Tokio {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         // Called from async code, this thread is already inside a tokio runtime, and tokio's
-        // `block_on` would panic ("Cannot start a runtime from within a runtime"): blocking a
-        // thread that drives other tasks would stall them. So the scan runs on a thread of its
-        // own, and this one only waits for its findings. (Async code can also await [`scan`].)
+        // `block_on` would panic ("Cannot start a runtime from within a runtime"). So the scan
+        // runs on a thread of its own, and this one waits for its findings: it still blocks
+        // the task that called it (and, on a current-thread runtime, every other task there)
+        // until the scan ends. Async code that must not block should await [`scan`] instead.
         if tokio::runtime::Handle::try_current().is_ok() {
             return wardial_probe::scan_on_another_thread(config, on_finding, |report| {
                 self.block_on(targets, config, report)

@@ -82,8 +82,8 @@ fn the_load_check_catches_probes_polled_in_one_task() {
 #[test]
 fn scan_works_when_called_from_async_code() {
     // Inside another tokio runtime, of either flavour, with a model of either flavour: the
-    // blocking call must neither panic ("Cannot start a runtime from within a runtime") nor
-    // stall the runtime it is called from.
+    // blocking call must not panic ("Cannot start a runtime from within a runtime"), and a model
+    // built and dropped there must not either.
     let outer = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

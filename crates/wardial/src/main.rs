@@ -196,10 +196,9 @@ fn install_ctrl_c(interrupt: Stop) {
             interrupt.stop();
             // Said from another thread: ctrlc runs its handler on one thread, so a handler
             // stuck writing to a stderr nobody reads would never see the second Ctrl-C.
-            std::thread::spawn(|| {
-                eprintln!(
-                    "\nwardial: stopping, waiting for probes in flight (Ctrl-C again to quit now)"
-                )
+            // (If no thread can be had, the message is skipped: the stop is what matters.)
+            let _ = std::thread::Builder::new().spawn(|| {
+                eprintln!("\nwardial: stopping, waiting for any probes in flight (Ctrl-C again to quit now)")
             });
         } else {
             // No lock on stdout here: the main thread may hold it, blocked writing to a pipe

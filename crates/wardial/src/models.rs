@@ -28,7 +28,7 @@ pub fn build(name: &str) -> Option<Box<dyn Probe>> {
         "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
         "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
         "async-std" => Box::new(wardial_async_std::AsyncStd),
-        "smol" => Box::new(wardial_smol::Smol),
+        "smol" => Box::new(wardial_smol::Smol::default()),
         _ => return None,
     })
 }

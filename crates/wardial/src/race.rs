@@ -184,6 +184,11 @@ pub fn run(
     interrupt: &Stop,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RaceReport, Failure> {
+    if opts.max_connections == 0 {
+        return Err(Failure::Usage(
+            "--max-connections must be at least 1".into(),
+        ));
+    }
     let world = opts.world()?;
     let hosts = opts.hosts.unwrap_or(u64::MAX).min(world.range.len());
     // The simnet runs in this process: each connection costs two files, ours and its.

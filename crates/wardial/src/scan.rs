@@ -120,14 +120,16 @@ pub fn read_targets(path: &str, interrupt: &Stop) -> Result<Vec<Spec>, Failure> 
     let mut nets = Vec::new();
     let mut n = 0;
     loop {
+        // Checked at every line too, not only while waiting: a writer that never pauses (a
+        // huge file, `yes`) must not keep the read going past a Ctrl-C.
+        if interrupt.is_stopped() {
+            return Err(Failure::Interrupted(format!(
+                "interrupted while reading targets from {}: nothing was scanned",
+                if path == "-" { "stdin" } else { path }
+            )));
+        }
         let line = match lines.recv_timeout(Duration::from_millis(50)) {
             Ok(line) => line,
-            Err(mpsc::RecvTimeoutError::Timeout) if interrupt.is_stopped() => {
-                return Err(Failure::Interrupted(format!(
-                    "interrupted while reading targets from {}: nothing was scanned",
-                    if path == "-" { "stdin" } else { path }
-                )));
-            }
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
@@ -214,6 +216,11 @@ pub fn summary_line(s: &ScanSummary, interrupted: bool) -> String {
 
 /// Runs the scan; returns its summary and whether Ctrl-C ended it.
 pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), Failure> {
+    if opts.max_connections == 0 {
+        return Err(Failure::Usage(
+            "--max-connections must be at least 1".into(),
+        ));
+    }
     let model = models::build(&opts.model)
         .ok_or_else(|| Failure::Usage(models::parse(&opts.model).unwrap_err()))?;
     let (max_connections, warning) =

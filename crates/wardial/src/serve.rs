@@ -49,7 +49,7 @@ pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result
     );
     println!("listeners:");
     for (kind, addr) in sim.listeners() {
-        println!("  {kind:<10} {addr}");
+        println!("  {kind:<13} {addr}");
     }
     println!(
         "to probe virtual host V: connect to the listener it maps to and send 'Host: V'{}",

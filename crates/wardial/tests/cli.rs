@@ -307,9 +307,8 @@ fn exit_code_within(child: &mut std::process::Child, bound: std::time::Duration)
 
 #[test]
 fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
-    // A port where nothing listens (held, so nothing else takes it): every probe is refused at
-    // once, and a /16 prints far more lines than a pipe holds.
-    let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // A port where nothing listens (one the kernel just handed out, then freed): every probe
+    // is refused at once, and a /16 prints far more lines than a pipe holds.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port().to_string();
     drop(closed);
@@ -339,7 +338,7 @@ fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
     ctrl_c(&child);
     let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
     assert_eq!(code, Some(130));
-    drop((stdout, held));
+    drop(stdout);
 }
 
 #[test]
