@@ -3,13 +3,16 @@
 use wardial_probe::Probe;
 
 /// In the order the race runs and prints them: slowest idea first.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 13] = [
     "blocking",
     "blocking-ureq",
     "threads",
     "rayon",
     "rayon-sized",
     "callbacks",
+    "state-machine",
+    "promises",
+    "own-runtime",
     "tokio",
     "tokio-current-thread",
     "async-std",
@@ -25,6 +28,9 @@ pub fn build(name: &str) -> Option<Box<dyn Probe>> {
         "rayon" => Box::new(wardial_threads::Rayon::per_core()),
         "rayon-sized" => Box::new(wardial_threads::Rayon::sized()),
         "callbacks" => Box::new(wardial_callbacks::Callbacks),
+        "state-machine" => Box::new(wardial_own_runtime::state_machine()),
+        "promises" => Box::new(wardial_own_runtime::promises()),
+        "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
         "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
         "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
         "async-std" => Box::new(wardial_async_std::AsyncStd),

@@ -1,0 +1,245 @@
+//! # Part 3: the IO primitives, as hand-made futures
+//!
+//! Each one takes ownership of what it works on (the stream, the buffer) and gives it back in
+//! its output, so that steps can be chained one after the other without borrowing: a promise
+//! chain cannot borrow across steps, and a state machine cannot hold a borrow of itself.
+//!
+//! Every `poll` does the same three things: try the system call; if it would block, leave the
+//! task's waker with the reactor and return `Pending`; otherwise return `Ready` with the result.
+
+use std::future::Future;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use crate::executor::{reactor, try_reactor};
+use crate::reactor::Direction;
+
+/// A TCP stream registered with the running reactor; deregistered when dropped.
+#[derive(Debug)]
+pub struct Stream {
+    io: mio::net::TcpStream,
+    key: usize,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // The reactor may be gone already (a runtime torn down by a panic): then closing the
+        // socket is all there is to do, and the drop of `io` does it.
+        if let Some(reactor) = try_reactor() {
+            reactor.deregister(&mut self.io, self.key);
+        }
+    }
+}
+
+// ANCHOR: connect
+/// Connects to `addr`: the future of a `Stream`.
+pub fn connect(addr: SocketAddr) -> Connect {
+    Connect { addr, stream: None }
+}
+
+#[derive(Debug)]
+pub struct Connect {
+    addr: SocketAddr,
+    /// Once the non-blocking connect has started: the stream it will be.
+    stream: Option<Stream>,
+}
+
+impl Future for Connect {
+    type Output = io::Result<Stream>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let stream = match &mut this.stream {
+            Some(stream) => stream,
+            None => {
+                // Returns at once; the connection completes (or fails) later, and says so by
+                // becoming writable.
+                let mut io = mio::net::TcpStream::connect(this.addr)?;
+                let key = reactor().register(&mut io)?;
+                this.stream.insert(Stream { io, key })
+            }
+        };
+        match connected(&stream.io) {
+            Ok(true) => Poll::Ready(Ok(this.stream.take().expect("just matched"))),
+            Ok(false) => {
+                reactor().wait(stream.key, Direction::Write, cx.waker());
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+/// Whether a non-blocking connect has finished (the recipe from mio's docs): a pending error
+/// means it failed; no peer address yet means it is still in progress.
+fn connected(stream: &mio::net::TcpStream) -> io::Result<bool> {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+// ANCHOR_END: connect
+
+// ANCHOR: write_all
+/// Writes all of `buf`; gives back the stream and the buffer.
+pub fn write_all(stream: Stream, buf: Vec<u8>) -> WriteAll {
+    WriteAll {
+        stream: Some(stream),
+        buf,
+        sent: 0,
+    }
+}
+
+#[derive(Debug)]
+pub struct WriteAll {
+    stream: Option<Stream>,
+    buf: Vec<u8>,
+    sent: usize,
+}
+
+impl Future for WriteAll {
+    type Output = io::Result<(Stream, Vec<u8>)>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let stream = this.stream.as_mut().expect("polled after it was ready");
+        while this.sent < this.buf.len() {
+            match stream.io.write(&this.buf[this.sent..]) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => this.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    reactor().wait(stream.key, Direction::Write, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        let stream = this.stream.take().expect("checked above");
+        Poll::Ready(Ok((stream, std::mem::take(&mut this.buf))))
+    }
+}
+// ANCHOR_END: write_all
+
+// ANCHOR: read_some
+/// Reads what the stream has (at least one byte, or none at the end of the stream) into `buf`;
+/// gives back the stream, the buffer and how many bytes were read.
+pub fn read_some(stream: Stream, buf: Vec<u8>) -> ReadSome {
+    ReadSome {
+        stream: Some(stream),
+        buf,
+    }
+}
+
+#[derive(Debug)]
+pub struct ReadSome {
+    stream: Option<Stream>,
+    buf: Vec<u8>,
+}
+
+impl Future for ReadSome {
+    type Output = io::Result<(Stream, Vec<u8>, usize)>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let stream = this.stream.as_mut().expect("polled after it was ready");
+        loop {
+            match stream.io.read(&mut this.buf) {
+                Ok(n) => {
+                    let stream = this.stream.take().expect("checked above");
+                    return Poll::Ready(Ok((stream, std::mem::take(&mut this.buf), n)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    reactor().wait(stream.key, Direction::Read, cx.waker());
+                    return Poll::Pending;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+// ANCHOR_END: read_some
+
+// ANCHOR: deadline
+/// Ready at `when`.
+pub fn sleep_until(when: Instant) -> Sleep {
+    Sleep { when, timer: None }
+}
+
+#[derive(Debug)]
+pub struct Sleep {
+    when: Instant,
+    /// Once registered with the reactor: the timer's id.
+    timer: Option<u64>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.when {
+            if let Some(id) = self.timer.take() {
+                reactor().remove_timer(id);
+            }
+            return Poll::Ready(());
+        }
+        match self.timer {
+            Some(id) => reactor().update_timer(id, cx.waker()),
+            None => self.timer = Some(reactor().add_timer(self.when, cx.waker())),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(id), Some(reactor)) = (self.timer, try_reactor()) {
+            reactor.remove_timer(id);
+        }
+    }
+}
+
+/// The deadline passed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+/// Runs `future` until `when`: its output, or [`Elapsed`] if the deadline came first (the
+/// future is then dropped, and with it whatever it owned, its socket included).
+///
+/// `future` must be `Unpin` (moving it is harmless) so that this needs no `unsafe` pin
+/// projection: an `async fn`'s future is pinned first, with `std::pin::pin!`.
+pub fn deadline<F: Future + Unpin>(when: Instant, future: F) -> Deadline<F> {
+    Deadline {
+        future,
+        sleep: sleep_until(when),
+    }
+}
+
+#[derive(Debug)]
+pub struct Deadline<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+impl<F: Future + Unpin> Future for Deadline<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(output) = Pin::new(&mut self.future).poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+// ANCHOR_END: deadline

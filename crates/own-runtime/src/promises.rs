@@ -1,0 +1,71 @@
+//! # The probe as a promise chain
+//!
+//! The style of JavaScript promises and of Rust's futures 0.1: no `async`, no `await`, each step a
+//! closure handed to a combinator (`and_then`: when this succeeds, start that; `map`: when this
+//! ends, turn its result into the finding). A closure runs later, after the function that built
+//! the chain has returned, so it cannot borrow: what one step needs from the previous one is passed
+//! along (the stream, the buffer), and what several steps and the deadline share (the exchange) is
+//! shared by reference counting, as JavaScript shares everything. A loop is a function that chains
+//! itself again, which needs a box per round: the type of a chain is its whole shape.
+
+use std::future::Future;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures::future::{self, BoxFuture, FutureExt, TryFutureExt};
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Target};
+
+use crate::io::{connect, deadline, read_some, write_all, Elapsed, Stream};
+
+// ANCHOR: promises
+/// One probe: a future that ends within `timeout` of its start.
+pub fn probe(target: Target, timeout: Duration) -> impl Future<Output = Finding> + Send {
+    let started = Instant::now();
+    let exchange = Arc::new(Mutex::new(Exchange::new()));
+    let (reading, ending) = (exchange.clone(), exchange);
+    let request = target.request();
+    let chain = connect(target.dial)
+        .and_then(move |stream| write_all(stream, request))
+        .and_then(move |(stream, _request)| read_until_decided(stream, vec![0; 1024], reading));
+    deadline(started + timeout, chain).map(move |result| {
+        let outcome = match result {
+            Ok(Ok(outcome)) => outcome,
+            // The connect, the write or a read failed: the exchange says what that means.
+            Ok(Err(e)) => lock(&ending).on_error(&e),
+            Err(Elapsed) => lock(&ending).on_deadline(),
+        };
+        Finding {
+            target,
+            outcome,
+            elapsed: started.elapsed(),
+        }
+    })
+}
+
+/// Reads and hands each read to the exchange until it is decided: a read, then either the
+/// outcome or the same again.
+fn read_until_decided(
+    stream: Stream,
+    buf: Vec<u8>,
+    exchange: Arc<Mutex<Exchange>>,
+) -> BoxFuture<'static, io::Result<Outcome>> {
+    read_some(stream, buf)
+        .and_then(move |(stream, buf, n)| {
+            let step = lock(&exchange).on_read(&buf[..n]);
+            match step {
+                Step::Done(outcome) => future::ok(outcome).left_future(),
+                Step::NeedMore => read_until_decided(stream, buf, exchange).right_future(),
+            }
+        })
+        .boxed()
+}
+// ANCHOR_END: promises
+
+/// Nothing panics while holding this lock in a way that leaves the exchange half-updated.
+fn lock(exchange: &Mutex<Exchange>) -> MutexGuard<'_, Exchange> {
+    exchange
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

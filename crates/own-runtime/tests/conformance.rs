@@ -1,0 +1,90 @@
+use std::time::Duration;
+
+use wardial_own_runtime::{async_fn, promises, state_machine};
+use wardial_simnet::conformance::{check, check_quick, check_under_load, Expect};
+
+#[test]
+fn state_machine_conforms() {
+    check(&state_machine(), Expect::concurrent(8));
+    check(&state_machine(), Expect::sequential());
+    check(&state_machine(), Expect::concurrent(512));
+}
+
+#[test]
+fn promises_conform() {
+    check(&promises(), Expect::concurrent(8));
+    check(&promises(), Expect::sequential());
+    check(&promises(), Expect::concurrent(512));
+}
+
+#[test]
+fn async_fn_conforms() {
+    check(&async_fn(), Expect::concurrent(8));
+    check(&async_fn(), Expect::sequential());
+    check(&async_fn(), Expect::concurrent(512));
+}
+
+#[test]
+fn none_starves_probes_under_load() {
+    check_under_load(&state_machine(), 256, 10_000);
+    check_under_load(&promises(), 256, 10_000);
+    check_under_load(&async_fn(), 256, 10_000);
+}
+
+#[test]
+fn scans_from_inside_other_runtimes() {
+    // Its own block_on inside another runtime's, or inside its own: each runs a runtime of its
+    // own on the calling thread.
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    outer.block_on(async { check_quick(&async_fn()) });
+    wardial_own_runtime::block_on(async { check_quick(&state_machine()) });
+}
+
+#[test]
+fn a_panicking_task_is_reported_not_lost() {
+    let joined = wardial_own_runtime::block_on(async {
+        let fine = wardial_own_runtime::spawn(async { 7 });
+        let broken = wardial_own_runtime::spawn(async {
+            if Duration::ZERO.is_zero() {
+                panic!("a probe bug");
+            }
+        });
+        (fine.await, broken.await)
+    });
+    assert_eq!(joined.0.unwrap(), 7);
+    let err = joined.1.unwrap_err();
+    assert!(format!("{err:?}").contains("a probe bug"), "{err:?}");
+}
+
+#[test]
+#[should_panic(expected = "a probe task panicked")]
+fn a_scan_whose_probe_panics_says_so() {
+    use wardial_probe::{Probe, ScanConfig, Target};
+    struct Buggy;
+    impl Probe for Buggy {
+        fn name(&self) -> &'static str {
+            "buggy"
+        }
+        fn scan(
+            &self,
+            targets: wardial_probe::Targets<'_>,
+            config: &ScanConfig,
+            on_finding: &mut dyn FnMut(wardial_probe::Finding),
+        ) -> wardial_probe::ScanSummary {
+            let mut report = wardial_probe::Report::new(on_finding);
+            let probe = |_: Target, _: Duration| async { panic!("a bug in the probe") };
+            wardial_own_runtime::block_on(wardial_own_runtime::scan(
+                probe,
+                targets,
+                config,
+                &mut report,
+            ));
+            report.finish(config)
+        }
+    }
+    let t = Target::direct(std::net::Ipv4Addr::LOCALHOST, 9);
+    Buggy.scan_collect([t], &ScanConfig::new(Duration::from_secs(1), 1));
+}
