@@ -10,7 +10,8 @@
 //! // END SOLUTION
 //! ```
 //!
-//! - `cargo xtask starter OUT_DIR` writes a standalone workspace (probe, simnet, tokio) with every
+//! - `cargo xtask starter OUT_DIR` writes a standalone workspace (probe, simnet, tokio,
+//!   own-runtime) with every
 //!   region replaced by its starter code or `todo!("Task N: hint")`, and the task tests that grade
 //!   it.
 //! - `cargo xtask check` is the rustlings-style checker CI runs: for each task, a starter with only
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The crates a starter holds, and the files of each that it copies.
-const CRATES: [(&str, &[&str]); 3] = [
+const CRATES: [(&str, &[&str]); 4] = [
     (
         "probe",
         &[
@@ -53,9 +54,22 @@ const CRATES: [(&str, &[&str]); 3] = [
             "tests/task3_concurrent.rs",
         ],
     ),
+    (
+        "own-runtime",
+        &[
+            "src/lib.rs",
+            "src/executor.rs",
+            "src/reactor.rs",
+            "src/io.rs",
+            "src/state_machine.rs",
+            "src/promises.rs",
+            "src/async_fn.rs",
+            "tests/task4_wake.rs",
+        ],
+    ),
 ];
 
-const TASKS: [u32; 3] = [1, 2, 3];
+const TASKS: [u32; 4] = [1, 2, 3, 4];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -101,6 +101,7 @@ pub struct ConnId(usize);
 type Then = Box<dyn FnOnce(&mut EventLoop, ConnId)>;
 type ThenOutcome = Box<dyn FnOnce(&mut EventLoop, ConnId, Outcome)>;
 
+// ANCHOR: waiting
 /// What a connection waits for, with the callback to run when it comes.
 enum Waiting {
     /// The non-blocking connect to finish.
@@ -116,6 +117,7 @@ enum Waiting {
     /// Nothing: a callback is running (or ran and set no next step).
     Nothing,
 }
+// ANCHOR_END: waiting
 
 struct Conn {
     /// Tells this probe from a later one in the same slab slot, for the timer heap.

@@ -1,7 +1,7 @@
 //! # Part 1: the executor
 //!
 //! Tasks in a run queue. A task is a future in a box; its waker is the task itself (`Wake` on
-//! `Arc<Task>`, from std: no `unsafe` vtable), and waking it puts it back on the queue.
+//! `Arc<Task>`, from std: no hand-made vtable), and waking it puts it back on the queue.
 //! [`block_on`] runs one future to its end on the calling thread: it polls that future when it
 //! is woken, runs the queued tasks, and between rounds asks the reactor (part 2) for IO and timers,
 //! sleeping there when nothing is ready to run.
@@ -35,15 +35,21 @@ struct Task {
     queue: Arc<Queue>,
 }
 
+// ANCHOR_END: task
+
 /// The waker of a task is the task: waking it puts it on the run queue.
 impl Wake for Task {
     fn wake(self: Arc<Self>) {
+        // BEGIN SOLUTION Task 4: put this task back on its run queue so the executor polls it again, but only once however often it is woken before it runs (the `queued` flag says whether it is already there).
         if !self.queued.swap(true, Ordering::AcqRel) {
             let queue = self.queue.clone();
             queue.push(self);
         }
+        // END SOLUTION
     }
 }
+
+// ANCHOR: run
 
 impl Task {
     /// Polls the task once, with itself as the waker.
@@ -61,7 +67,7 @@ impl Task {
         }
     }
 }
-// ANCHOR_END: task
+// ANCHOR_END: run
 
 /// The run queue: woken tasks, in the order they were woken.
 struct Queue {

@@ -214,8 +214,9 @@ pub struct Elapsed;
 /// Runs `future` until `when`: its output, or [`Elapsed`] if the deadline came first (the
 /// future is then dropped, and with it whatever it owned, its socket included).
 ///
-/// `future` must be `Unpin` (moving it is harmless) so that this needs no `unsafe` pin
-/// projection: an `async fn`'s future is pinned first, with `std::pin::pin!`.
+/// `future` must be `Unpin` (moving it is harmless), so that polling it needs only `Pin::new`,
+/// with no pin projection to vouch for by hand: an `async fn`'s future is pinned first, with
+/// `std::pin::pin!`.
 pub fn deadline<F: Future + Unpin>(when: Instant, future: F) -> Deadline<F> {
     Deadline {
         future,

@@ -18,8 +18,9 @@
 //!
 //! The scan around the probe is the async crates' scan: a task per probe, at most
 //! `max_connections` of them alive. Written by hand because the runtime is the lesson; in
-//! production, use tokio or smol. No `unsafe` anywhere: `Wake` builds wakers safely, and the
-//! futures that must be pinned are either `Unpin` or pinned with `std::pin::pin!`.
+//! production, use tokio or smol. All of it is safe Rust (the workspace denies the other kind):
+//! `Wake` builds wakers without a hand-made vtable, and the futures that must be pinned are
+//! either `Unpin` or pinned with `std::pin::pin!`.
 
 pub mod async_fn;
 pub mod executor;
