@@ -3,7 +3,8 @@
 //! The same probe, awaiting the same primitives as the other two files: it reads top to bottom
 //! like the blocking probe, and the compiler writes the state machine (the enum of waiting
 //! points, and the `poll` that moves between them) that `state_machine.rs` writes by hand.
-//! Locals live across `.await`, so the steps borrow instead of passing ownership along.
+//! Locals live across `.await`, so the target and the exchange are simply borrowed; the stream
+//! and the buffer still go through the primitives by value, as they do in the other two files.
 
 use std::io;
 use std::pin::pin;

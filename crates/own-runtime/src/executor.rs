@@ -54,14 +54,15 @@ impl Wake for Task {
 impl Task {
     /// Polls the task once, with itself as the waker.
     fn run(self: Arc<Self>) {
-        self.queued.store(false, Ordering::Release);
+        // Off the queue before the poll: a wake during the poll queues it again. (A swap, so
+        // that what a waking thread wrote before it found the flag set is seen by this poll.)
+        self.queued.swap(false, Ordering::AcqRel);
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = lock(&self.future);
         if let Some(f) = future.as_mut() {
             if f.as_mut().poll(&mut cx).is_ready() {
-                // Done: drop the future now (and with it its sockets), not when the last
-                // waker clone goes.
+                // Done: free the future now, not when the last clone of its waker goes.
                 *future = None;
             }
         }
@@ -93,7 +94,10 @@ impl Queue {
     }
 
     fn unpark_if_parked(&self) {
-        if self.parked.load(Ordering::Acquire) {
+        // SeqCst here and where `block_on` parks: each side stores its flag, then reads the
+        // other's; with weaker orderings both could miss the other, and the executor would sleep
+        // through a wake from another thread.
+        if self.parked.load(Ordering::SeqCst) {
             let _ = self.unpark.wake();
         }
     }
@@ -229,8 +233,27 @@ struct MainWaker {
 
 impl Wake for MainWaker {
     fn wake(self: Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
+        self.woken.store(true, Ordering::SeqCst);
         self.queue.unpark_if_parked();
+    }
+}
+
+/// Drops what a runtime still holds when its `block_on` ends: the queued tasks (a queue and its
+/// tasks point at each other) and the tasks kept alive by the reactor's wakers, each dropping
+/// its sockets and timers with this runtime's reactor still current.
+struct Teardown {
+    queue: Arc<Queue>,
+    reactor: Rc<Reactor>,
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        let queued: Vec<Arc<Task>> = lock(&self.queue.tasks).drain(..).collect();
+        for task in queued {
+            let future = lock(&task.future).take();
+            drop(future);
+        }
+        drop(self.reactor.take_all_wakers());
     }
 }
 
@@ -270,6 +293,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         queue: queue.clone(),
         reactor: reactor.clone(),
     });
+    // Declared after `_enter`, so dropped before it: tasks still alive when `block_on` returns
+    // (or unwinds) are dropped while this runtime is still the current one.
+    let _teardown = Teardown {
+        queue: queue.clone(),
+        reactor: reactor.clone(),
+    };
     let main = Arc::new(MainWaker {
         woken: AtomicBool::new(true),
         queue: queue.clone(),
@@ -278,7 +307,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
-        if main.woken.swap(false, Ordering::AcqRel) {
+        if main.woken.swap(false, Ordering::SeqCst) {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
@@ -291,10 +320,13 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         }
         // Parked before looking, so that a wake from another thread in between either is
         // seen here or interrupts the sleep.
-        queue.parked.store(true, Ordering::Release);
-        let ready = main.woken.load(Ordering::Acquire) || queue.len() > 0;
-        reactor.turn(ready.then_some(Duration::ZERO));
-        queue.parked.store(false, Ordering::Release);
+        queue.parked.store(true, Ordering::SeqCst);
+        let ready = main.woken.load(Ordering::SeqCst) || queue.len() > 0;
+        let woken = reactor.turn(ready.then_some(Duration::ZERO));
+        // Awake again before waking anyone: these wakes come from this thread and need no
+        // system call to interrupt a sleep that is over.
+        queue.parked.store(false, Ordering::SeqCst);
+        woken.into_iter().for_each(Waker::wake);
     }
 }
 // ANCHOR_END: block_on

@@ -37,7 +37,11 @@ impl Drop for Stream {
 // ANCHOR: connect
 /// Connects to `addr`: the future of a `Stream`.
 pub fn connect(addr: SocketAddr) -> Connect {
-    Connect { addr, stream: None }
+    Connect {
+        addr,
+        stream: None,
+        done: false,
+    }
 }
 
 #[derive(Debug)]
@@ -45,6 +49,7 @@ pub struct Connect {
     addr: SocketAddr,
     /// Once the non-blocking connect has started: the stream it will be.
     stream: Option<Stream>,
+    done: bool,
 }
 
 impl Future for Connect {
@@ -52,6 +57,7 @@ impl Future for Connect {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        assert!(!this.done, "polled after it was ready");
         let stream = match &mut this.stream {
             Some(stream) => stream,
             None => {
@@ -62,14 +68,16 @@ impl Future for Connect {
                 this.stream.insert(Stream { io, key })
             }
         };
-        match connected(&stream.io) {
-            Ok(true) => Poll::Ready(Ok(this.stream.take().expect("just matched"))),
+        let result = match connected(&stream.io) {
+            Ok(true) => Ok(this.stream.take().expect("just matched")),
             Ok(false) => {
                 reactor().wait(stream.key, Direction::Write, cx.waker());
-                Poll::Pending
+                return Poll::Pending;
             }
-            Err(e) => Poll::Ready(Err(e)),
-        }
+            Err(e) => Err(e),
+        };
+        this.done = true;
+        Poll::Ready(result)
     }
 }
 
@@ -129,9 +137,11 @@ impl Future for WriteAll {
 // ANCHOR_END: write_all
 
 // ANCHOR: read_some
-/// Reads what the stream has (at least one byte, or none at the end of the stream) into `buf`;
-/// gives back the stream, the buffer and how many bytes were read.
+/// Reads what the stream has (at least one byte, or none at the end of the stream) into `buf`,
+/// which must not be empty (a read into nothing would look like the end of the stream); gives
+/// back the stream, the buffer and how many bytes were read.
 pub fn read_some(stream: Stream, buf: Vec<u8>) -> ReadSome {
+    assert!(!buf.is_empty(), "read_some needs room to read into");
     ReadSome {
         stream: Some(stream),
         buf,
@@ -211,8 +221,9 @@ impl Drop for Sleep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed;
 
-/// Runs `future` until `when`: its output, or [`Elapsed`] if the deadline came first (the
-/// future is then dropped, and with it whatever it owned, its socket included).
+/// Runs `future` until `when`: its output, or [`Elapsed`] if the deadline came first (whoever
+/// owns the `Deadline` then drops it, and with it the future and whatever it owned, its socket
+/// included).
 ///
 /// `future` must be `Unpin` (moving it is harmless), so that polling it needs only `Pin::new`,
 /// with no pin projection to vouch for by hand: an `async fn`'s future is pinned first, with
@@ -244,3 +255,50 @@ impl<F: Future + Unpin> Future for Deadline<F> {
     }
 }
 // ANCHOR_END: deadline
+
+// ANCHOR: loop_fn
+/// What one round of a [`loop_fn`] says: stop with this value, or go round again from this state.
+#[derive(Debug)]
+pub enum Loop<T, S> {
+    Break(T),
+    Continue(S),
+}
+
+/// A loop as a future, for code with no `async`: runs `round(state)`, and again with the state
+/// each round gives back, until one breaks (or fails). futures 0.1 had this combinator; futures
+/// 0.3 dropped it, since an `async` block can loop. Written here so that a promise chain's loop
+/// holds one round's future at a time, where a chain that calls itself would nest each round in
+/// the one before.
+pub fn loop_fn<S, F, R>(state: S, mut round: F) -> LoopFn<F, R>
+where
+    F: FnMut(S) -> R,
+{
+    let current = round(state);
+    LoopFn { round, current }
+}
+
+#[derive(Debug)]
+pub struct LoopFn<F, R> {
+    round: F,
+    current: R,
+}
+
+impl<S, T, E, F, R> Future for LoopFn<F, R>
+where
+    F: FnMut(S) -> R + Unpin,
+    R: Future<Output = Result<Loop<T, S>, E>> + Unpin,
+{
+    type Output = Result<T, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            match std::task::ready!(Pin::new(&mut this.current).poll(cx)) {
+                Ok(Loop::Break(value)) => return Poll::Ready(Ok(value)),
+                Ok(Loop::Continue(state)) => this.current = (this.round)(state),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+// ANCHOR_END: loop_fn

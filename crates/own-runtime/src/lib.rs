@@ -3,7 +3,7 @@
 //! The tokio, async-std and smol crates show *that* async code waits well; this one shows *why*,
 //! with a runtime small enough to read in one sitting, in three parts:
 //! 1. [`executor`]: tasks in a run queue, `spawn` and `block_on`, wakers made with `std::task::Wake`;
-//! 2. [`reactor`]: sockets registered with `mio::Poll`, each waiting task's waker kept by its
+//! 2. `reactor`: sockets registered with `mio::Poll`, each waiting task's waker kept by its
 //!    socket's token and woken by that socket's readiness; a timer heap for deadlines;
 //! 3. [`io`]: connect, write all, read some and a deadline, as hand-made futures that own what
 //!    they work on and hand it back when done.

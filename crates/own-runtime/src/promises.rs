@@ -5,19 +5,18 @@
 //! ends, turn its result into the finding). A closure runs later, after the function that built
 //! the chain has returned, so it cannot borrow: what one step needs from the previous one is passed
 //! along (the stream, the buffer), and what several steps and the deadline share (the exchange) is
-//! shared by reference counting, as JavaScript shares everything. A loop is a function that chains
-//! itself again, which needs a box per round: the type of a chain is its whole shape.
+//! shared by reference counting, as JavaScript shares everything. A loop is a combinator too
+//! ([`loop_fn`]): each round's future says whether to stop or to go round again.
 
 use std::future::Future;
-use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures::future::{self, BoxFuture, FutureExt, TryFutureExt};
+use futures::future::{FutureExt, TryFutureExt};
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Target};
+use wardial_probe::{Finding, Target};
 
-use crate::io::{connect, deadline, read_some, write_all, Elapsed, Stream};
+use crate::io::{connect, deadline, loop_fn, read_some, write_all, Elapsed, Loop};
 
 // ANCHOR: promises
 /// One probe: a future that ends within `timeout` of its start.
@@ -28,7 +27,18 @@ pub fn probe(target: Target, timeout: Duration) -> impl Future<Output = Finding>
     let request = target.request();
     let chain = connect(target.dial)
         .and_then(move |stream| write_all(stream, request))
-        .and_then(move |(stream, _request)| read_until_decided(stream, vec![0; 1024], reading));
+        .and_then(move |(stream, _request)| {
+            // Read, hand the bytes to the exchange, and go round until it is decided.
+            loop_fn((stream, vec![0; 1024]), move |(stream, buf)| {
+                let exchange = reading.clone();
+                read_some(stream, buf).map_ok(move |(stream, buf, n)| {
+                    match lock(&exchange).on_read(&buf[..n]) {
+                        Step::Done(outcome) => Loop::Break(outcome),
+                        Step::NeedMore => Loop::Continue((stream, buf)),
+                    }
+                })
+            })
+        });
     deadline(started + timeout, chain).map(move |result| {
         let outcome = match result {
             Ok(Ok(outcome)) => outcome,
@@ -42,24 +52,6 @@ pub fn probe(target: Target, timeout: Duration) -> impl Future<Output = Finding>
             elapsed: started.elapsed(),
         }
     })
-}
-
-/// Reads and hands each read to the exchange until it is decided: a read, then either the
-/// outcome or the same again.
-fn read_until_decided(
-    stream: Stream,
-    buf: Vec<u8>,
-    exchange: Arc<Mutex<Exchange>>,
-) -> BoxFuture<'static, io::Result<Outcome>> {
-    read_some(stream, buf)
-        .and_then(move |(stream, buf, n)| {
-            let step = lock(&exchange).on_read(&buf[..n]);
-            match step {
-                Step::Done(outcome) => future::ok(outcome).left_future(),
-                Step::NeedMore => read_until_decided(stream, buf, exchange).right_future(),
-            }
-        })
-        .boxed()
 }
 // ANCHOR_END: promises
 

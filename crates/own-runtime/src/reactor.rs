@@ -89,21 +89,29 @@ impl Reactor {
 
     pub(crate) fn deregister(&self, source: &mut impl Source, key: usize) {
         let _ = self.poll.borrow().registry().deregister(source);
-        self.sockets.borrow_mut().try_remove(key);
+        // Dropped after the borrow ends: dropping a waker may drop a task, and with it a socket
+        // that deregisters itself here.
+        let waiters = self.sockets.borrow_mut().try_remove(key);
+        drop(waiters);
     }
 
     /// Leaves `waker` to be woken when the socket `key` is ready in `direction`.
     pub(crate) fn wait(&self, key: usize, direction: Direction, waker: &Waker) {
-        if let Some(waiters) = self.sockets.borrow_mut().get_mut(key) {
+        let old = {
+            let mut sockets = self.sockets.borrow_mut();
+            let Some(waiters) = sockets.get_mut(key) else {
+                return;
+            };
             let slot = match direction {
                 Direction::Read => &mut waiters.read,
                 Direction::Write => &mut waiters.write,
             };
-            match slot {
-                Some(w) if w.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
+            if slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                return;
             }
-        }
+            slot.replace(waker.clone())
+        };
+        drop(old); // after the borrow (see `deregister`)
     }
 
     /// Leaves `waker` to be woken at `when`; returns the timer's id.
@@ -118,27 +126,50 @@ impl Reactor {
 
     /// The task waiting on timer `id` may have a new waker (a future moved between tasks).
     pub(crate) fn update_timer(&self, id: u64, waker: &Waker) {
-        if let Some(w) = self.timers.borrow_mut().wakers.get_mut(&id) {
-            if !w.will_wake(waker) {
-                *w = waker.clone();
-            }
-        }
+        let old = match self.timers.borrow_mut().wakers.get_mut(&id) {
+            Some(w) if !w.will_wake(waker) => Some(std::mem::replace(w, waker.clone())),
+            _ => None,
+        };
+        drop(old); // after the borrow (see `deregister`)
     }
 
     pub(crate) fn remove_timer(&self, id: u64) {
-        self.timers.borrow_mut().wakers.remove(&id);
+        let old = self.timers.borrow_mut().wakers.remove(&id);
+        drop(old); // after the borrow (see `deregister`)
+    }
+
+    /// Takes every waker the reactor holds: for a runtime being torn down, so that the tasks
+    /// they keep alive can be dropped while this reactor is still the current one.
+    pub(crate) fn take_all_wakers(&self) -> Vec<Waker> {
+        let mut all = Vec::new();
+        for (_, waiters) in self.sockets.borrow_mut().iter_mut() {
+            all.extend(waiters.read.take());
+            all.extend(waiters.write.take());
+        }
+        all.extend(self.timers.borrow_mut().wakers.drain().map(|(_, w)| w));
+        all
     }
 
     /// One turn: wait for readiness (at most `timeout`, `None` for as long as it takes, and never
-    /// past the next timer), then wake the tasks whose socket is ready or whose timer is due.
-    pub(crate) fn turn(&self, timeout: Option<Duration>) {
+    /// past the next timer); return the wakers of the tasks whose socket is ready or whose timer
+    /// is due, for the executor to wake once it is awake itself.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) -> Vec<Waker> {
         let now = Instant::now();
-        let next_timer = self
-            .timers
-            .borrow()
-            .heap
-            .peek()
-            .map(|Reverse((when, _))| when.saturating_duration_since(now));
+        let next_timer = {
+            let mut timers = self.timers.borrow_mut();
+            // Skip the entries of timers dropped before they fired: they would wake the poll
+            // early for nothing.
+            while let Some(&Reverse((_, id))) = timers.heap.peek() {
+                if timers.wakers.contains_key(&id) {
+                    break;
+                }
+                timers.heap.pop();
+            }
+            timers
+                .heap
+                .peek()
+                .map(|Reverse((when, _))| when.saturating_duration_since(now))
+        };
         let timeout = match (timeout, next_timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -151,8 +182,8 @@ impl Reactor {
             Err(e) => panic!("epoll/kqueue failed: {e}"),
         }
 
-        // Collect the wakers first and wake them after: waking touches only the run queue, but
-        // no borrow of this reactor should be held while other code runs.
+        // Collect the wakers; the executor wakes them after this returns, when no borrow of the
+        // reactor is held and it no longer counts as asleep.
         let mut ready = Vec::new();
         {
             let mut sockets = self.sockets.borrow_mut();
@@ -180,8 +211,7 @@ impl Reactor {
                 ready.extend(timers.wakers.remove(&id));
             }
         }
-        drop(events);
-        ready.into_iter().for_each(Waker::wake);
+        ready
     }
 }
 // ANCHOR_END: reactor

@@ -3,7 +3,7 @@
 //! What the compiler makes of an `async fn`, written out: an `enum` of the points where the probe
 //! waits (connecting, writing, reading), each holding what the rest of the probe needs, and a
 //! `poll` that advances from state to state as far as the sockets allow, then returns `Pending`.
-//! The deadline is checked on every poll. Nothing here is `async`.
+//! Whenever the probe waits, its deadline is polled too. Nothing here is `async`.
 
 use std::future::Future;
 use std::pin::Pin;

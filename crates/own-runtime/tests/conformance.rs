@@ -88,3 +88,48 @@ fn a_scan_whose_probe_panics_says_so() {
     let t = Target::direct(std::net::Ipv4Addr::LOCALHOST, 9);
     Buggy.scan_collect([t], &ScanConfig::new(Duration::from_secs(1), 1));
 }
+
+#[test]
+fn a_runtime_ended_with_tasks_alive_leaves_the_outer_one_intact() {
+    use std::sync::mpsc;
+    use std::time::Instant;
+    use wardial_own_runtime::io::sleep_until;
+    use wardial_own_runtime::{block_on, spawn};
+
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let fired = block_on(async {
+            // The outer runtime's timer, registered before the inner runtime runs.
+            let outer = spawn(sleep_until(Instant::now() + Duration::from_millis(50)));
+            yield_now().await;
+            // An inner runtime that returns while its own task still waits on a timer: that task
+            // must be dropped with the inner runtime, not later against the outer one's tables.
+            block_on(async {
+                drop(spawn(sleep_until(
+                    Instant::now() + Duration::from_secs(3600),
+                )));
+                yield_now().await;
+            });
+            outer.await.is_ok()
+        });
+        let _ = done.send(fired);
+    });
+    let fired = finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the outer runtime's timer never fired");
+    assert!(fired);
+}
+
+/// Lets the tasks queued so far run once before going on.
+async fn yield_now() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
+}

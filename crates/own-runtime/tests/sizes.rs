@@ -1,6 +1,6 @@
 //! How big one probe is, in each style: the memory a probe in flight costs before its socket and
 //! buffer (`std::mem::size_of_val` of the future, which is what a task boxes). Printed, so the
-//! notes can quote it: `cargo test -p wardial-own-runtime --test sizes -- --nocapture`.
+//! notes can quote it: `cargo test --release -p wardial-own-runtime --test sizes -- --nocapture`.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
