@@ -3,7 +3,7 @@
 use wardial_probe::Probe;
 
 /// In the order the race runs and prints them: slowest idea first.
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 14] = [
     "blocking",
     "blocking-ureq",
     "threads",
@@ -13,6 +13,7 @@ pub const NAMES: [&str; 13] = [
     "state-machine",
     "promises",
     "own-runtime",
+    "green-threads",
     "tokio",
     "tokio-current-thread",
     "async-std",
@@ -31,6 +32,7 @@ pub fn build(name: &str) -> Option<Box<dyn Probe>> {
         "state-machine" => Box::new(wardial_own_runtime::state_machine()),
         "promises" => Box::new(wardial_own_runtime::promises()),
         "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
+        "green-threads" => Box::new(wardial_green_threads::GreenThreads::default()),
         "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
         "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
         "async-std" => Box::new(wardial_async_std::AsyncStd),

@@ -1,0 +1,340 @@
+//! # The green-threads model: the blocking probe, a thousand at a time on one thread
+//!
+//! Each probe runs as a *stackful coroutine*: a function with a small stack of its own, which can
+//! stop in the middle of any call and be resumed later exactly there. The probe reads like the
+//! blocking one (connect, write, read until the exchange decides), and its socket calls look
+//! blocking too; but when one would block, it does not block the thread: it switches back to the
+//! scheduler, which runs other probes and, when that socket is ready (or the probe's deadline has
+//! come), switches back into it. Go's goroutines, Java's virtual threads and Rust's own runtime
+//! before 1.0 work this way.
+//!
+//! The contrast with `async`: no function is coloured (nothing is `async`, nothing is awaited, a
+//! probe can call any ordinary function that does IO through [`Io`]), but every probe in flight
+//! owns a whole stack, and the compiler cannot tell how much of it a call needs.
+//!
+//! The crate reads in two parts, like the callbacks crate:
+//! 1. **The probe, as blocking code**: [`probe`], written against [`Io`], whose calls wait by
+//!    switching stacks instead of blocking the thread.
+//! 2. **The scheduler that runs it**: a slab of coroutines (one mio token each), a deadline heap,
+//!    and `mio::Poll`; it starts probes up to `max_connections` and resumes each one whose socket
+//!    is ready or whose deadline is due.
+//!
+//! The stack switch itself is `corosensei`'s (a well-kept crate, and the one piece that needs
+//! assembly); the scheduler is written here, because it is the lesson.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Registry, Token};
+use slab::Slab;
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+
+/// The stack of one probe: 32 KiB.
+///
+/// A probe's deepest path is a read: its 1 KiB buffer, the exchange's parse (httparse, on the
+/// status line alone), and the system call; error paths add an `io::Error`. Measured: every path
+/// the conformance suite takes (every simnet behaviour, every error, every deadline) runs in a
+/// quarter of this in a debug build, which uses far more stack than a release one (a test runs
+/// the suite at [`STACK_SIZE`] / 4). So 32 KiB leaves room for what a student adds, and costs
+/// only the pages a probe touches: the rest is reserved address space, never backed by memory.
+/// A probe that overflows hits a guard page and the process stops; it cannot corrupt memory.
+pub const STACK_SIZE: usize = 32 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: the probe, as blocking code.
+// ---------------------------------------------------------------------------------------------
+
+// ANCHOR: probe
+/// One probe, written as blocking code: every `io` call returns when it is done, as `std::net`'s
+/// do. It ends within `timeout` of its start.
+pub fn probe(io: &Io<'_>, target: Target, timeout: Duration) -> Finding {
+    let started = Instant::now();
+    let mut exchange = Exchange::new();
+    let outcome = match run(io, &target, started + timeout, &mut exchange) {
+        Ok(outcome) => outcome,
+        // Whatever failed (the connect, the write, a read, the deadline), the exchange says
+        // what it means, knowing what had arrived.
+        Err(e) => exchange.on_error(&e),
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Connect, write the request, read until the exchange is decided, all before `deadline`.
+fn run(
+    io: &Io<'_>,
+    target: &Target,
+    deadline: Instant,
+    exchange: &mut Exchange,
+) -> io::Result<Outcome> {
+    let mut stream = io.connect(target.dial, deadline)?;
+    io.write_all(&mut stream, &target.request(), deadline)?;
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = io.read(&mut stream, &mut buf, deadline)?;
+        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+            return Ok(outcome);
+        }
+    }
+}
+// ANCHOR_END: probe
+
+// ANCHOR: io
+/// What the scheduler says when it switches back into a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Something happened on the probe's socket: try again.
+    Ready,
+    /// The probe's deadline has come.
+    Deadline,
+}
+
+/// The socket calls of one probe. Each tries the non-blocking call; if it would block, the
+/// probe switches back to the scheduler (`suspend`), and goes on from right there when the
+/// scheduler switches back in. To the probe, the call simply took a while.
+pub struct Io<'a> {
+    yielder: &'a Yielder<Wake, ()>,
+    registry: &'a Registry,
+    /// The probe's slot in the scheduler: its socket's mio token.
+    token: Token,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io").field("token", &self.token).finish()
+    }
+}
+
+impl Io<'_> {
+    /// Waits, by switching stacks, until the socket may be ready or `deadline` comes.
+    fn wait(&self, deadline: Instant) -> io::Result<()> {
+        if Instant::now() >= deadline {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        match self.yielder.suspend(()) {
+            Wake::Ready => Ok(()),
+            Wake::Deadline => Err(io::ErrorKind::TimedOut.into()),
+        }
+    }
+
+    pub fn connect(&self, addr: SocketAddr, deadline: Instant) -> io::Result<TcpStream> {
+        let mut stream = TcpStream::connect(addr)?;
+        // Both interests, for the socket's whole life: readiness is edge-triggered, so any
+        // event on the token is a reason to try again, whatever the probe is waiting for.
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        self.registry.register(&mut stream, self.token, interest)?;
+        loop {
+            // The recipe from mio's docs: a pending error means the connect failed; no peer
+            // address yet means it is still in progress.
+            if let Some(e) = stream.take_error()? {
+                return Err(e);
+            }
+            match stream.peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => self.wait(deadline)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn write_all(
+        &self,
+        stream: &mut TcpStream,
+        mut buf: &[u8],
+        deadline: Instant,
+    ) -> io::Result<()> {
+        while !buf.is_empty() {
+            match stream.write(buf) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => buf = &buf[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn read(
+        &self,
+        stream: &mut TcpStream,
+        buf: &mut [u8],
+        deadline: Instant,
+    ) -> io::Result<usize> {
+        loop {
+            match stream.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+// ANCHOR_END: io
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: the scheduler that runs it.
+// ---------------------------------------------------------------------------------------------
+
+// ANCHOR: scheduler
+/// A probe's coroutine: it takes a [`Wake`] each time it is resumed, yields `()` when it waits,
+/// and returns the finding.
+type Green = Coroutine<Wake, (), Finding, DefaultStack>;
+
+/// A probe in flight, and which one it is (a slot is reused by later probes; the deadline heap
+/// tells them apart by serial).
+struct InFlight {
+    green: Green,
+    serial: u64,
+}
+
+/// Switches into the probe in `slot`; if it ends, frees the slot, keeps its stack for the next
+/// probe, and returns the finding.
+fn resume(
+    greens: &mut Slab<InFlight>,
+    spare_stacks: &mut Vec<DefaultStack>,
+    slot: usize,
+    wake: Wake,
+) -> Option<Finding> {
+    let in_flight = greens.get_mut(slot)?;
+    match in_flight.green.resume(wake) {
+        CoroutineResult::Yield(()) => None,
+        CoroutineResult::Return(finding) => {
+            spare_stacks.push(greens.remove(slot).green.into_stack());
+            Some(finding)
+        }
+    }
+}
+
+/// The `green-threads` model.
+#[derive(Debug)]
+pub struct GreenThreads {
+    stack_size: usize,
+}
+
+impl Default for GreenThreads {
+    fn default() -> GreenThreads {
+        GreenThreads::with_stack_size(STACK_SIZE)
+    }
+}
+
+impl GreenThreads {
+    /// The model with another stack per probe (for the test that shows [`STACK_SIZE`] is enough).
+    pub fn with_stack_size(stack_size: usize) -> GreenThreads {
+        GreenThreads { stack_size }
+    }
+}
+
+impl Probe for GreenThreads {
+    fn name(&self) -> &'static str {
+        "green-threads"
+    }
+
+    fn scan(
+        &self,
+        targets: Targets<'_>,
+        config: &ScanConfig,
+        on_finding: &mut dyn FnMut(Finding),
+    ) -> ScanSummary {
+        let mut report = Report::new(on_finding);
+        let mut poll = Poll::new().expect("an epoll or kqueue instance");
+        // Shared with every coroutine, which registers its own socket under its own token.
+        let registry = Rc::new(poll.registry().try_clone().expect("a registry handle"));
+        let mut events = Events::with_capacity(1024);
+        let mut greens: Slab<InFlight> = Slab::new();
+        // Deadlines, soonest first: `(when, slot, serial)`; an entry whose probe has ended is
+        // skipped when it comes due.
+        let mut deadlines: BinaryHeap<Reverse<(Instant, usize, u64)>> = BinaryHeap::new();
+        let mut serial = 0u64;
+        // Stacks of ended probes, reused: a fresh one is a mmap and page faults.
+        let mut spare_stacks: Vec<DefaultStack> = Vec::new();
+
+        let mut targets = config.until_stopped(targets);
+        let mut more = true;
+        loop {
+            // Keep the scheduler full: start probes up to the limit. Each runs at once, up to its
+            // first wait (or to its end: a refused connect never waits).
+            while more && greens.len() < config.max_connections() {
+                let Some(target) = targets.next() else {
+                    more = false;
+                    break;
+                };
+                let slot = greens.vacant_entry();
+                let key = slot.key();
+                let (registry, timeout) = (registry.clone(), config.timeout());
+                let stack = spare_stacks
+                    .pop()
+                    .map_or_else(|| DefaultStack::new(self.stack_size), Ok)
+                    .expect("a coroutine stack");
+                let mut green = Green::with_stack(stack, move |yielder, _first: Wake| {
+                    let io = Io {
+                        yielder,
+                        registry: &registry,
+                        token: Token(key),
+                    };
+                    probe(&io, target, timeout)
+                });
+                serial += 1;
+                match green.resume(Wake::Ready) {
+                    CoroutineResult::Return(finding) => {
+                        report.finding(finding);
+                        spare_stacks.push(green.into_stack());
+                    }
+                    CoroutineResult::Yield(()) => {
+                        slot.insert(InFlight { green, serial });
+                        deadlines.push(Reverse((Instant::now() + timeout, key, serial)));
+                    }
+                }
+            }
+            if greens.is_empty() {
+                if more {
+                    continue;
+                }
+                break;
+            }
+
+            // Sleep until a socket is ready or the next deadline is due.
+            let now = Instant::now();
+            let wait = deadlines
+                .peek()
+                .map(|Reverse((when, ..))| when.saturating_duration_since(now));
+            match poll.poll(&mut events, wait) {
+                Ok(()) => {}
+                // A signal (Ctrl-C) woke us: nothing is ready; the next turn polls again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => panic!("epoll failed: {e}"),
+            }
+            let mut ended = Vec::new();
+            for event in events.iter() {
+                let slot = event.token().0;
+                ended.extend(resume(&mut greens, &mut spare_stacks, slot, Wake::Ready));
+            }
+            let now = Instant::now();
+            while let Some(&Reverse((when, key, s))) = deadlines.peek() {
+                if when > now {
+                    break;
+                }
+                deadlines.pop();
+                // The slot may hold a newer probe by now, whose own deadline is still ahead.
+                if greens.get(key).is_some_and(|g| g.serial == s) {
+                    ended.extend(resume(&mut greens, &mut spare_stacks, key, Wake::Deadline));
+                }
+            }
+            ended.into_iter().for_each(|f| report.finding(f));
+        }
+        report.finish(config)
+    }
+}
+// ANCHOR_END: scheduler
