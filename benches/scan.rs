@@ -32,9 +32,20 @@ fn short<'c>(c: &'c mut Criterion, name: &str) -> Group<'c> {
 
 /// Benches every model on `w`: `hosts` hosts each, `few` for the slow ones (throughput is per
 /// probe, so the sizes compare).
+/// The model called `name`, or `None` (said once on stderr) if it cannot run here.
+fn model(name: &str) -> Option<Box<dyn wardial_probe::Probe>> {
+    match models::build(name).expect("a model name") {
+        Ok(model) => Some(model),
+        Err(reason) => {
+            eprintln!("{name}: unavailable here ({reason}), not benched");
+            None
+        }
+    }
+}
+
 fn every_model(g: &mut Group<'_>, w: &Workload, hosts: usize, few: usize) {
     for name in models::NAMES {
-        let model = models::build(name).expect("a model");
+        let Some(model) = model(name) else { continue };
         let n = if SLOW.contains(&name) { few } else { hosts };
         g.throughput(Throughput::Elements(n as u64));
         g.bench_function(name, |b| b.iter(|| w.scan(model.as_ref(), n)));
@@ -57,7 +68,7 @@ fn timeout_bound(c: &mut Criterion) {
     let mut g = short(c, "timeout_bound");
     g.throughput(Throughput::Elements(hosts as u64));
     for name in models::NAMES.iter().filter(|n| !SLOW.contains(n)) {
-        let model = models::build(name).expect("a model");
+        let Some(model) = model(name) else { continue };
         g.bench_function(*name, |b| b.iter(|| w.scan(model.as_ref(), hosts)));
     }
     g.finish();
@@ -82,7 +93,7 @@ fn concurrency(c: &mut Criterion) {
     let w = Workload::live(Duration::from_millis(20), 1);
     let mut g = short(c, "concurrency");
     for name in ["threads", "tokio"] {
-        let model = models::build(name).expect("a model");
+        let Some(model) = model(name) else { continue };
         for &width in widths {
             let hosts = (4 * width).max(16);
             g.throughput(Throughput::Elements(hosts as u64));

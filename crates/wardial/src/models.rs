@@ -3,7 +3,7 @@
 use wardial_probe::Probe;
 
 /// In the order the race runs and prints them: slowest idea first.
-pub const NAMES: [&str; 14] = [
+pub const NAMES: [&str; 15] = [
     "blocking",
     "blocking-ureq",
     "threads",
@@ -14,15 +14,18 @@ pub const NAMES: [&str; 14] = [
     "promises",
     "own-runtime",
     "green-threads",
+    "uring",
     "tokio",
     "tokio-current-thread",
     "async-std",
     "smol",
 ];
 
-/// Builds the model called `name` (an async model builds its runtime here, once).
-pub fn build(name: &str) -> Option<Box<dyn Probe>> {
-    Some(match name {
+/// Builds the model called `name` (an async model builds its runtime here, once): `None` for an
+/// unknown name, `Some(Err(reason))` for a model that cannot run here (io_uring refused by the
+/// kernel, or not Linux), in one line.
+pub fn build(name: &str) -> Option<Result<Box<dyn Probe>, String>> {
+    Some(Ok(match name {
         "blocking" => Box::new(wardial_blocking::Blocking),
         "blocking-ureq" => Box::new(wardial_blocking::BlockingUreq::default()),
         "threads" => Box::new(wardial_threads::Threads),
@@ -33,12 +36,16 @@ pub fn build(name: &str) -> Option<Box<dyn Probe>> {
         "promises" => Box::new(wardial_own_runtime::promises()),
         "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
         "green-threads" => Box::new(wardial_green_threads::GreenThreads::default()),
+        "uring" => match wardial_uring::Uring::new() {
+            Ok(model) => Box::new(model),
+            Err(why) => return Some(Err(why.to_string())),
+        },
         "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
         "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
         "async-std" => Box::new(wardial_async_std::AsyncStd),
         "smol" => Box::new(wardial_smol::Smol::default()),
         _ => return None,
-    })
+    }))
 }
 
 /// Parses a model name for clap, naming the valid ones on error.
@@ -80,7 +87,11 @@ mod tests {
     #[test]
     fn every_name_builds_a_model_of_that_name() {
         for name in NAMES {
-            assert_eq!(build(name).unwrap().name(), name);
+            match build(name).unwrap() {
+                Ok(model) => assert_eq!(model.name(), name),
+                // Only a completion model may be unavailable, and only with a reason.
+                Err(reason) => assert!(name == "uring" && !reason.is_empty(), "{name}: {reason}"),
+            }
         }
         assert!(build("nope").is_none());
     }

@@ -162,6 +162,8 @@ pub struct ModelResult {
     /// The first few findings that disagree with the ground truth, to show what went wrong.
     pub wrong_examples: Vec<String>,
     pub peak_open: usize,
+    /// Why the model could not run here (io_uring refused, or not Linux); it then has no times.
+    pub unavailable: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -224,8 +226,15 @@ pub fn run(
         if interrupt.is_stopped() {
             break;
         }
-        let model =
-            models::build(name).ok_or_else(|| Failure::Usage(models::parse(name).unwrap_err()))?;
+        let model = match models::build(name) {
+            None => return Err(Failure::Usage(models::parse(name).unwrap_err())),
+            Some(Ok(model)) => model,
+            Some(Err(reason)) => {
+                progress(&format!("  {name}: unavailable here: {reason}"));
+                report.models.push(ModelResult::unavailable(name, reason));
+                continue;
+            }
+        };
         progress(&format!("racing {name}..."));
         let result = race_one(
             model.as_ref(),
@@ -245,6 +254,27 @@ pub fn run(
     }
     report.interrupted = interrupt.is_stopped();
     Ok(report)
+}
+
+impl ModelResult {
+    /// The row of a model that cannot run here.
+    fn unavailable(name: &str, reason: String) -> ModelResult {
+        ModelResult {
+            model: name.to_string(),
+            seconds: 0.0,
+            completed: 0,
+            finished: false,
+            probes_per_second: 0.0,
+            found: 0,
+            agrees_with_truth: true,
+            efficiency: None,
+            projected_seconds: None,
+            wrong: 0,
+            wrong_examples: Vec::new(),
+            peak_open: 0,
+            unavailable: Some(reason),
+        }
+    }
 }
 
 fn race_one(
@@ -319,6 +349,7 @@ fn race_one(
         wrong,
         wrong_examples,
         peak_open: sim.stats().peak_open,
+        unavailable: None,
     }
 }
 
@@ -370,6 +401,10 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
         "model", "time", "probes/s", "done", "found", "truth", "efficiency"
     )?;
     for m in &report.models {
+        if let Some(reason) = &m.unavailable {
+            writeln!(out, "{:<21} unavailable: {reason}", m.model)?;
+            continue;
+        }
         let time = match m.projected_seconds {
             Some(p) => format!("{}*", human_secs(p)),
             None => human_secs(m.seconds),
@@ -407,7 +442,11 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
             human_secs(report.margin_seconds)
         )?;
     }
-    let stopped: Vec<_> = report.models.iter().filter(|m| !m.finished).collect();
+    let stopped: Vec<_> = report
+        .models
+        .iter()
+        .filter(|m| !m.finished && m.unavailable.is_none())
+        .collect();
     if !stopped.is_empty() {
         writeln!(
             out,
@@ -420,6 +459,9 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
     let best = best_rate(report);
     const WIDTH: f64 = 50.0;
     for m in &report.models {
+        if m.unavailable.is_some() {
+            continue;
+        }
         let eighths = (m.probes_per_second / best * WIDTH * 8.0).round() as usize;
         let mut bar = "█".repeat(eighths / 8);
         if eighths % 8 > 0 {

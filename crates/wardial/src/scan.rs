@@ -221,8 +221,16 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
             "--max-connections must be at least 1".into(),
         ));
     }
-    let model = models::build(&opts.model)
-        .ok_or_else(|| Failure::Usage(models::parse(&opts.model).unwrap_err()))?;
+    let model = match models::build(&opts.model) {
+        None => return Err(Failure::Usage(models::parse(&opts.model).unwrap_err())),
+        Some(Ok(model)) => model,
+        Some(Err(reason)) => {
+            return Err(Failure::Run(format!(
+                "model '{}' is unavailable here: {reason}",
+                opts.model
+            )))
+        }
+    };
     let (max_connections, warning) =
         limits::clamp_connections(opts.max_connections, 1, limits::raise_open_files());
     if let Some(w) = warning {
