@@ -6,8 +6,11 @@
 //! after the call that submitted them has returned: they must stay put, owned by the loop, until
 //! the completion arrives. That rule is what this crate is about.
 //!
-//! One model lives here so far: [`Uring`] (`uring`), a hand-written completion loop on the
-//! `io-uring` crate, to be read next to the callbacks crate's readiness loop.
+//! Two models live here:
+//! - [`Uring`] (`uring`): a hand-written completion loop on the `io-uring` crate, to be read next
+//!   to the callbacks crate's readiness loop;
+//! - [`Compio`] (`compio`): async/await on compio, a completion-based runtime, in the skeleton of
+//!   the tokio, async-std and smol crates.
 //!
 //! Linux only: elsewhere (and where a kernel or a container's seccomp profile refuses io_uring)
 //! building the model returns [`Unavailable`] with the reason in one line, and the race shows it
@@ -20,12 +23,16 @@
 use std::fmt;
 
 #[cfg(target_os = "linux")]
+pub mod compio;
+#[cfg(target_os = "linux")]
 mod completion;
 // The workspace denies `unsafe` code; this module is the one exception, and says why at each use.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod submit;
 
+#[cfg(target_os = "linux")]
+pub use compio::Compio;
 #[cfg(target_os = "linux")]
 pub use completion::Uring;
 
@@ -41,14 +48,50 @@ impl fmt::Display for Unavailable {
 
 impl std::error::Error for Unavailable {}
 
-/// Elsewhere than on Linux, the model exists only to say so.
+/// Elsewhere than on Linux, the models exist only to say so: no value of these types can be
+/// made (the enums have no variants), and `new` says why.
 #[cfg(not(target_os = "linux"))]
-#[derive(Debug)]
-pub struct Uring;
+mod elsewhere {
+    use wardial_probe::{Finding, Probe, ScanConfig, ScanSummary, Targets};
 
-#[cfg(not(target_os = "linux"))]
-impl Uring {
-    pub fn new() -> Result<Uring, Unavailable> {
-        Err(Unavailable("io_uring exists only on Linux".into()))
+    use crate::Unavailable;
+
+    #[derive(Debug)]
+    pub enum Uring {}
+
+    #[derive(Debug)]
+    pub enum Compio {}
+
+    impl Uring {
+        pub fn new() -> Result<Uring, Unavailable> {
+            Err(Unavailable("io_uring exists only on Linux".into()))
+        }
+    }
+
+    impl Compio {
+        pub fn new() -> Result<Compio, Unavailable> {
+            Err(Unavailable("io_uring exists only on Linux".into()))
+        }
+    }
+
+    impl Probe for Uring {
+        fn name(&self) -> &'static str {
+            match *self {}
+        }
+        fn scan(&self, _: Targets<'_>, _: &ScanConfig, _: &mut dyn FnMut(Finding)) -> ScanSummary {
+            match *self {}
+        }
+    }
+
+    impl Probe for Compio {
+        fn name(&self) -> &'static str {
+            match *self {}
+        }
+        fn scan(&self, _: Targets<'_>, _: &ScanConfig, _: &mut dyn FnMut(Finding)) -> ScanSummary {
+            match *self {}
+        }
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+pub use elsewhere::{Compio, Uring};

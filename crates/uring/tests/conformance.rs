@@ -3,16 +3,25 @@
 //! nothing here to test. On Linux machines that allow it (these do, and CI runs there), they run.
 
 use wardial_simnet::conformance::{check, check_under_load, Expect};
-use wardial_uring::Uring;
+use wardial_uring::{Compio, Unavailable, Uring};
 
-fn uring() -> Option<Uring> {
-    match Uring::new() {
+/// The model, or `None` after saying why it cannot run here.
+fn available<M>(name: &str, model: Result<M, Unavailable>) -> Option<M> {
+    match model {
         Ok(model) => Some(model),
         Err(why) => {
-            eprintln!("skipped: uring is unavailable here: {why}");
+            eprintln!("skipped: {name} is unavailable here: {why}");
             None
         }
     }
+}
+
+fn uring() -> Option<Uring> {
+    available("uring", Uring::new())
+}
+
+fn compio() -> Option<Compio> {
+    available("compio", Compio::new())
 }
 
 #[test]
@@ -26,5 +35,19 @@ fn uring_conforms() {
 #[test]
 fn uring_does_not_starve_probes_under_load() {
     let Some(model) = uring() else { return };
+    check_under_load(&model, 256, 10_000);
+}
+
+#[test]
+fn compio_conforms() {
+    let Some(model) = compio() else { return };
+    check(&model, Expect::concurrent(8));
+    check(&model, Expect::sequential());
+    check(&model, Expect::concurrent(512));
+}
+
+#[test]
+fn compio_does_not_starve_probes_under_load() {
+    let Some(model) = compio() else { return };
     check_under_load(&model, 256, 10_000);
 }

@@ -3,7 +3,7 @@
 use wardial_probe::Probe;
 
 /// In the order the race runs and prints them: slowest idea first.
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 16] = [
     "blocking",
     "blocking-ureq",
     "threads",
@@ -19,6 +19,7 @@ pub const NAMES: [&str; 15] = [
     "tokio-current-thread",
     "async-std",
     "smol",
+    "compio",
 ];
 
 /// Builds the model called `name` (an async model builds its runtime here, once): `None` for an
@@ -37,6 +38,10 @@ pub fn build(name: &str) -> Option<Result<Box<dyn Probe>, String>> {
         "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
         "green-threads" => Box::new(wardial_green_threads::GreenThreads::default()),
         "uring" => match wardial_uring::Uring::new() {
+            Ok(model) => Box::new(model),
+            Err(why) => return Some(Err(why.to_string())),
+        },
+        "compio" => match wardial_uring::Compio::new() {
             Ok(model) => Box::new(model),
             Err(why) => return Some(Err(why.to_string())),
         },
@@ -90,7 +95,10 @@ mod tests {
             match build(name).unwrap() {
                 Ok(model) => assert_eq!(model.name(), name),
                 // Only a completion model may be unavailable, and only with a reason.
-                Err(reason) => assert!(name == "uring" && !reason.is_empty(), "{name}: {reason}"),
+                Err(reason) => assert!(
+                    ["uring", "compio"].contains(&name) && !reason.is_empty(),
+                    "{name}: {reason}"
+                ),
             }
         }
         assert!(build("nope").is_none());
