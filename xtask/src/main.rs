@@ -35,6 +35,7 @@ const CRATES: [(&str, &[&str]); 4] = [
             "src/cidr.rs",
             "src/http.rs",
             "tests/task1_cidr.rs",
+            "tests/task1_lazy.rs",
         ],
     ),
     (
