@@ -31,23 +31,36 @@ use crate::Unavailable;
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
     let mut exchange = Exchange::new();
-    let outcome = match compio::time::timeout(timeout, run(&target, &mut exchange)).await {
+    let mut stream = None;
+    let run = run(&target, &mut stream, &mut exchange);
+    let outcome = match compio::time::timeout(timeout, run).await {
         Ok(Ok(outcome)) => outcome,
         // The connect, the write or a read failed: the exchange says what that means.
         Ok(Err(e)) => exchange.on_error(&e),
         Err(_elapsed) => exchange.on_deadline(),
     };
+    let elapsed = started.elapsed();
+    // Completion IO: a read cancelled by the deadline still holds the socket until the kernel
+    // confirms the cancellation. `close` waits for that, so the socket is gone before the next
+    // probe starts (at most `max_connections` open).
+    if let Some(stream) = stream {
+        let _ = stream.close().await;
+    }
     Finding {
         target,
         outcome,
-        elapsed: started.elapsed(),
+        elapsed,
     }
 }
 
 /// Connect, write the request, read until the exchange is decided. Each buffer goes to the
-/// kernel and comes back in the `BufResult`.
-async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
-    let mut stream = TcpStream::connect(target.dial).await?;
+/// kernel and comes back in the `BufResult`. The stream is left in `slot` for the probe to close.
+async fn run(
+    target: &Target,
+    slot: &mut Option<TcpStream>,
+    exchange: &mut Exchange,
+) -> io::Result<Outcome> {
+    let stream = slot.insert(TcpStream::connect(target.dial).await?);
     let BufResult(written, _request) = stream.write_all(target.request()).await;
     written?;
     let mut buf = Vec::with_capacity(1024);
@@ -57,7 +70,7 @@ async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
         if let Step::Done(outcome) = exchange.on_read(&back[..n]) {
             return Ok(outcome);
         }
-        // The same buffer again, emptied: a read fills a `Vec` from its length up.
+        // The same buffer again: a read writes from its start, up to its capacity.
         buf = back;
         buf.clear();
     }
@@ -79,7 +92,7 @@ pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report
         .map(|t| compio::runtime::spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
-        // A JoinError means the probe task panicked: a bug worth stopping for.
+        // A JoinError means the probe task panicked (or was cancelled): a bug worth stopping for.
         report.finding(finding.expect("a probe task panicked"));
     }
 }

@@ -11,7 +11,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use io_uring::IoUring;
+use io_uring::{opcode, IoUring};
 use slab::Slab;
 use socket2::{Domain, SockAddr, Socket, Type};
 use wardial_probe::http::{Exchange, Step};
@@ -48,10 +48,26 @@ impl Uring {
     /// The model, if this kernel lets this process use io_uring (a container's seccomp profile
     /// may refuse it: the reason comes back in one line).
     pub fn new() -> Result<Uring, Unavailable> {
-        match IoUring::new(8) {
-            Ok(_) => Ok(Uring),
-            Err(e) => Err(Unavailable(format!("io_uring is refused here ({e})"))),
+        let ring =
+            IoUring::new(8).map_err(|e| Unavailable(format!("io_uring is refused here ({e})")))?;
+        // Old kernels (before 5.6, or 5.7 for polling sockets inside the ring) lack what the
+        // loop submits: say so here, rather than report every host as an error or a timeout.
+        let mut probe = io_uring::Probe::new();
+        let needs = [
+            opcode::Connect::CODE,
+            opcode::Send::CODE,
+            opcode::Recv::CODE,
+            opcode::LinkTimeout::CODE,
+        ];
+        let supported = ring.submitter().register_probe(&mut probe).is_ok()
+            && needs.iter().all(|&op| probe.is_supported(op))
+            && ring.params().is_feature_fast_poll();
+        if !supported {
+            return Err(Unavailable(
+                "this kernel's io_uring lacks socket connect/send/recv or linked timeouts (Linux 5.7 or later has them)".into(),
+            ));
         }
+        Ok(Uring)
     }
 }
 
@@ -68,11 +84,18 @@ impl Probe for Uring {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
-        // Two entries per probe in flight (an operation and its linked timeout).
+        // Two entries per probe in flight (an operation and its linked timeout), and room in
+        // the completion queue for both completions of every probe at once, so none overflows.
         let entries = (2 * config.max_connections())
             .next_power_of_two()
             .clamp(64, 4096);
-        let mut ring = IoUring::new(entries as u32).expect("an io_uring (one was made at start)");
+        let completions = (2 * config.max_connections())
+            .next_power_of_two()
+            .max(2 * entries);
+        let mut ring = IoUring::builder()
+            .setup_cqsize(completions as u32)
+            .build(entries as u32)
+            .expect("an io_uring (one was made when the model was built)");
         let mut slots: Slab<Slot> = Slab::new();
         let mut targets = config.until_stopped(targets);
         let mut more = true;

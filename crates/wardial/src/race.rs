@@ -464,7 +464,7 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
         }
         let eighths = (m.probes_per_second / best * WIDTH * 8.0).round() as usize;
         let mut bar = "█".repeat(eighths / 8);
-        if eighths % 8 > 0 {
+        if !eighths.is_multiple_of(8) {
             bar.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
         }
         if bar.is_empty() {
@@ -488,7 +488,13 @@ pub fn svg(report: &RaceReport) -> String {
     const LABEL: f64 = 170.0;
     const BAR: f64 = 420.0;
     let best = best_rate(report);
-    let height = 50.0 + ROW * report.models.len() as f64;
+    let height = 50.0
+        + ROW
+            * report
+                .models
+                .iter()
+                .filter(|m| m.unavailable.is_none())
+                .count() as f64;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" font-family="monospace" font-size="13">
 <text x="8" y="20" font-weight="bold">probes per second: {hosts} simulated hosts ({mix} mix), {conns} connections, timeout {timeout} s</text>
@@ -499,7 +505,13 @@ pub fn svg(report: &RaceReport) -> String {
         conns = report.config.max_connections,
         timeout = report.config.timeout.as_secs_f64(),
     );
-    for (i, m) in report.models.iter().enumerate() {
+    // Models that cannot run here have no bar (the table says why).
+    let drawn: Vec<&ModelResult> = report
+        .models
+        .iter()
+        .filter(|m| m.unavailable.is_none())
+        .collect();
+    for (i, m) in drawn.iter().enumerate() {
         let y = 36.0 + ROW * i as f64;
         let width = (m.probes_per_second / best * BAR).max(1.0);
         let time = match m.projected_seconds {
