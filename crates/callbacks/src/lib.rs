@@ -26,7 +26,9 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{
+    connect_finished, Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Part 1: the scan, as a callback user writes it.
@@ -308,14 +310,16 @@ impl EventLoop {
             };
             let conn = ConnId(key);
             match std::mem::replace(&mut c.waiting, Waiting::Nothing) {
-                Waiting::Connecting(then) => match connected(&c.stream) {
-                    Ok(true) => then(self, conn),
-                    Ok(false) => {
-                        c.waiting = Waiting::Connecting(then);
-                        return;
+                Waiting::Connecting(then) => {
+                    match connect_finished(c.stream.take_error(), c.stream.peer_addr()) {
+                        Ok(true) => then(self, conn),
+                        Ok(false) => {
+                            c.waiting = Waiting::Connecting(then);
+                            return;
+                        }
+                        Err(e) => return self.fail(conn, &e),
                     }
-                    Err(e) => return self.fail(conn, &e),
-                },
+                }
                 Waiting::Writing {
                     buf,
                     mut sent,
@@ -339,20 +343,6 @@ impl EventLoop {
                 Waiting::Nothing => return,
             }
         }
-    }
-}
-
-/// Whether a non-blocking connect has finished: the recipe from mio's `TcpStream::connect`
-/// docs. A pending error means it failed; no peer address yet means it is still in progress
-/// (a spurious wakeup).
-fn connected(stream: &TcpStream) -> io::Result<bool> {
-    if let Some(e) = stream.take_error()? {
-        return Err(e);
-    }
-    match stream.peer_addr() {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-        Err(e) => Err(e),
     }
 }
 

@@ -35,7 +35,9 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{
+    connect_finished, Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+};
 
 /// The stack of one probe: 32 KiB.
 ///
@@ -134,18 +136,10 @@ impl Io<'_> {
         // event on the token is a reason to try again, whatever the probe is waiting for.
         let interest = Interest::READABLE | Interest::WRITABLE;
         self.registry.register(&mut stream, self.token, interest)?;
-        loop {
-            // The recipe from mio's docs: a pending error means the connect failed; no peer
-            // address yet means it is still in progress.
-            if let Some(e) = stream.take_error()? {
-                return Err(e);
-            }
-            match stream.peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => self.wait(deadline)?,
-                Err(e) => return Err(e),
-            }
+        while !connect_finished(stream.take_error(), stream.peer_addr())? {
+            self.wait(deadline)?;
         }
+        Ok(stream)
     }
 
     pub fn write_all(

@@ -103,9 +103,9 @@ impl Queue {
     }
 }
 
-/// A lock that a panic elsewhere cannot poison for good: every value behind these locks is
-/// whole between two statements.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// A lock that a panic elsewhere cannot poison for good: every value behind this crate's locks
+/// is whole between two statements.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -14,6 +14,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use wardial_probe::connect_finished;
+
 use crate::executor::{reactor, try_reactor};
 use crate::reactor::Direction;
 
@@ -68,7 +70,7 @@ impl Future for Connect {
                 this.stream.insert(Stream { io, key })
             }
         };
-        let result = match connected(&stream.io) {
+        let result = match connect_finished(stream.io.take_error(), stream.io.peer_addr()) {
             Ok(true) => Ok(this.stream.take().expect("just matched")),
             Ok(false) => {
                 reactor().wait(stream.key, Direction::Write, cx.waker());
@@ -81,18 +83,6 @@ impl Future for Connect {
     }
 }
 
-/// Whether a non-blocking connect has finished (the recipe from mio's docs): a pending error
-/// means it failed; no peer address yet means it is still in progress.
-fn connected(stream: &mio::net::TcpStream) -> io::Result<bool> {
-    if let Some(e) = stream.take_error()? {
-        return Err(e);
-    }
-    match stream.peer_addr() {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-        Err(e) => Err(e),
-    }
-}
 // ANCHOR_END: connect
 
 // ANCHOR: write_all

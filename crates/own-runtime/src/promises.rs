@@ -9,13 +9,14 @@
 //! ([`loop_fn`]): each round's future says whether to stop or to go round again.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::{FutureExt, TryFutureExt};
 use wardial_probe::http::{Exchange, Step};
 use wardial_probe::{Finding, Target};
 
+use crate::executor::lock;
 use crate::io::{connect, deadline, loop_fn, read_some, write_all, Elapsed, Loop};
 
 // ANCHOR: promises
@@ -54,10 +55,3 @@ pub fn probe(target: Target, timeout: Duration) -> impl Future<Output = Finding>
     })
 }
 // ANCHOR_END: promises
-
-/// Nothing panics while holding this lock in a way that leaves the exchange half-updated.
-fn lock(exchange: &Mutex<Exchange>) -> MutexGuard<'_, Exchange> {
-    exchange
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}

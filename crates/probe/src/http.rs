@@ -128,11 +128,6 @@ impl Exchange {
         self.received.len()
     }
 
-    /// The outcome, once decided.
-    pub fn outcome(&self) -> Option<Outcome> {
-        self.decided
-    }
-
     fn decide(&mut self, outcome: Outcome) -> Outcome {
         self.decided = Some(outcome);
         outcome

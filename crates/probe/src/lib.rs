@@ -367,6 +367,26 @@ impl<'a> Report<'a> {
     }
 }
 
+/// Whether a non-blocking connect has finished, decided from the two things a readiness model
+/// can ask its socket when it turns writable: its pending error (`take_error`) and its peer
+/// address (`peer_addr`). The recipe from mio's `TcpStream::connect` docs, written once for the
+/// callbacks loop, the hand-written runtime and the green threads: a pending error means the
+/// connect failed; no peer address yet (`NotConnected`) means it is still in progress, and the
+/// wakeup was spurious.
+pub fn connect_finished(
+    pending_error: io::Result<Option<io::Error>>,
+    peer: io::Result<SocketAddr>,
+) -> io::Result<bool> {
+    if let Some(e) = pending_error? {
+        return Err(e);
+    }
+    match peer {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs `scan` on a thread of its own and hands each finding to `on_finding` on this thread.
 ///
 /// For a model whose blocking call cannot run on the calling thread: an async runtime's
@@ -451,6 +471,17 @@ mod tests {
     #[should_panic(expected = "max_connections must be at least 1")]
     fn no_scan_without_connections() {
         ScanConfig::new(Duration::from_secs(1), 0);
+    }
+
+    #[test]
+    fn a_connect_is_finished_by_a_peer_not_by_a_wakeup() {
+        let peer: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let not_yet = || Err(io::Error::from(io::ErrorKind::NotConnected));
+        assert!(connect_finished(Ok(None), Ok(peer)).unwrap());
+        assert!(!connect_finished(Ok(None), not_yet()).unwrap());
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = connect_finished(Ok(Some(refused)), not_yet()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
     }
 
     #[test]

@@ -37,20 +37,24 @@ pub fn build(name: &str) -> Option<Result<Box<dyn Probe>, String>> {
         "promises" => Box::new(wardial_own_runtime::promises()),
         "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
         "green-threads" => Box::new(wardial_green_threads::GreenThreads::default()),
-        "uring" => match wardial_uring::Uring::new() {
-            Ok(model) => Box::new(model),
-            Err(why) => return Some(Err(why.to_string())),
-        },
-        "compio" => match wardial_uring::Compio::new() {
-            Ok(model) => Box::new(model),
-            Err(why) => return Some(Err(why.to_string())),
-        },
+        "uring" => return Some(boxed(wardial_uring::Uring::new())),
+        "compio" => return Some(boxed(wardial_uring::Compio::new())),
         "tokio" => Box::new(wardial_tokio::Tokio::multi_thread()),
         "tokio-current-thread" => Box::new(wardial_tokio::Tokio::current_thread()),
         "async-std" => Box::new(wardial_async_std::AsyncStd),
         "smol" => Box::new(wardial_smol::Smol::default()),
         _ => return None,
     }))
+}
+
+/// A model that may be unavailable here, boxed, or the reason it is not.
+fn boxed<P: Probe + 'static>(
+    model: Result<P, wardial_uring::Unavailable>,
+) -> Result<Box<dyn Probe>, String> {
+    match model {
+        Ok(model) => Ok(Box::new(model)),
+        Err(why) => Err(why.to_string()),
+    }
 }
 
 /// Parses a model name for clap, naming the valid ones on error.
