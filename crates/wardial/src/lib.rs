@@ -1,6 +1,7 @@
 //! The `wardial` command, as a library so its pieces can be tested without a process.
 //!
-//! - [`race`]: every model on the same simulated internet, as a table and a bar chart;
+//! - [`race`]: every model on the same simulated internet, as a table and a bar chart, with
+//!   [`timeline`] (each probe as a bar in time) and [`memory`] (per probe in flight);
 //! - [`scan`]: one model on a real network (the user's own), as lines or JSON;
 //! - [`serve`]: the simulated internet in the foreground, for other programs to scan;
 //! - [`models`]: every model by name; [`args`]: parsers and the public-address gate;
@@ -8,10 +9,13 @@
 
 pub mod args;
 pub mod limits;
+pub mod memory;
 pub mod models;
+pub mod order;
 pub mod race;
 pub mod scan;
 pub mod serve;
+pub mod timeline;
 
 /// Why a command failed, and so its exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]

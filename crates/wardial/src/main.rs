@@ -49,6 +49,19 @@ enum Command {
     Scan(ScanArgs),
     /// Serve the simulated internet in the foreground until Ctrl-C
     Simnet(SimnetArgs),
+    /// (Used by `race`) hold probes in flight to the targets on stdin and report peak memory
+    #[command(hide = true)]
+    MeasureMemory(MeasureMemoryArgs),
+}
+
+#[derive(Debug, Args)]
+struct MeasureMemoryArgs {
+    #[arg(long, value_parser = models::parse)]
+    model: String,
+    #[arg(long, value_parser = args::duration)]
+    timeout: Duration,
+    #[arg(long, value_parser = args::positive)]
+    max_connections: usize,
 }
 
 /// The simulated internet's options, shared by `race` and `simnet`.
@@ -90,9 +103,19 @@ struct RaceArgs {
     /// Print one JSON document instead of the table
     #[arg(long)]
     json: bool,
-    /// Also write the bar chart as an SVG image to FILE
+    /// Also write the bar charts (probes/s on a log scale, memory per probe) as an SVG image to FILE
     #[arg(long, value_name = "FILE")]
     svg: Option<String>,
+    /// Write the timeline (every probe as a bar from start to end, a lane per model) as an SVG
+    /// image to FILE; `-` prints it as text after the table (done anyway when stdout is a terminal)
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<String>,
+    /// Skip the calibration at latency 0 (then there is no CPU-bound or combined limit)
+    #[arg(long)]
+    no_calibration: bool,
+    /// Skip measuring memory per probe (a child process per model, about half a second each)
+    #[arg(long)]
+    no_memory: bool,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +179,10 @@ fn main() -> ExitCode {
         Some(Command::Race(a)) => race(a, &interrupt),
         Some(Command::Scan(a)) => scan(a, &interrupt),
         Some(Command::Simnet(a)) => simnet(a, &interrupt),
+        Some(Command::MeasureMemory(a)) => {
+            wardial::memory::child(&a.model, a.timeout, a.max_connections, &interrupt)
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -209,6 +236,9 @@ fn install_ctrl_c(interrupt: Stop) {
     });
 }
 
+/// Columns of the text timeline (the model's name takes 22 more).
+const TIMELINE_COLUMNS: usize = 64;
+
 fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
     let opts = RaceOptions {
         range: a.world.range.to_string(),
@@ -220,6 +250,8 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         budget: a.budget,
         seed: a.world.seed,
         hosts: a.hosts.map(|n| n as u64),
+        calibrate: !a.no_calibration,
+        memory: !a.no_memory,
     };
     let terminal = wardial::stderr_is_terminal();
     let report = race::run(&opts, interrupt, &mut |line| {
@@ -228,6 +260,14 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         }
     })?;
     let mut out = std::io::stdout().lock();
+    // The text timeline comes after the table when asked for, or when a person reads the
+    // table on a terminal wide enough for it (the `COLUMNS` a shell exports, if any).
+    let terminal_out = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let wide = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .is_none_or(|c| c >= TIMELINE_COLUMNS + 24);
+    let text_timeline = a.timeline.as_deref() == Some("-") || (terminal_out && wide && !a.json);
     let written = if a.json {
         serde_json::to_writer_pretty(&mut out, &report)
             .map_err(std::io::Error::other)
@@ -235,10 +275,26 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
     } else {
         race::print_table(&report, &mut out)
     };
+    let written = written.and_then(|()| {
+        if text_timeline && !a.json {
+            writeln!(out, "\n{}", race::timeline_text(&report, TIMELINE_COLUMNS))
+        } else if text_timeline {
+            // JSON stays one document on stdout; the picture goes to the terminal.
+            eprintln!("{}", race::timeline_text(&report, TIMELINE_COLUMNS));
+            Ok(())
+        } else {
+            Ok(())
+        }
+    });
     written.map_err(|e| Failure::Run(format!("cannot write the results: {e}")))?;
+    let write = |path: &str, image: String| {
+        std::fs::write(path, image).map_err(|e| Failure::Run(format!("cannot write '{path}': {e}")))
+    };
     if let Some(path) = &a.svg {
-        std::fs::write(path, race::svg(&report))
-            .map_err(|e| Failure::Run(format!("cannot write '{path}': {e}")))?;
+        write(path, race::svg(&report))?;
+    }
+    if let Some(path) = a.timeline.as_deref().filter(|p| *p != "-") {
+        write(path, race::timeline_svg(&report))?;
     }
     Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)

@@ -163,7 +163,9 @@ fn every_model_scans_from_a_targets_file() {
 }
 
 #[test]
-fn race_json_has_the_documented_keys() {
+fn race_json_has_the_documented_keys_and_draws_the_timeline() {
+    let timeline =
+        std::env::temp_dir().join(format!("wardial-timeline-{}.svg", std::process::id()));
     let out = wardial(&[
         "race",
         "--range",
@@ -178,10 +180,13 @@ fn race_json_has_the_documented_keys() {
         "--budget",
         "60s",
         "--json",
+        "--timeline",
+        timeline.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["ideal_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["calibration_hosts"], 64);
     assert_eq!(doc["config"]["max_connections"], 512);
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
@@ -191,7 +196,24 @@ fn race_json_has_the_documented_keys() {
         }
         assert_eq!(m["completed"], 64);
         assert_eq!(m["agrees_with_truth"], true);
+        // The limit is the wait-bound ideal plus the calibrated cost of every host's probe.
+        let limit = m["limit_seconds"].as_f64().unwrap();
+        let parts =
+            m["wait_bound_seconds"].as_f64().unwrap() + m["cpu_bound_seconds"].as_f64().unwrap();
+        assert!((limit - parts).abs() < 1e-9, "{m}");
+        assert!(m["limit_efficiency"].as_f64().unwrap() > 0.0, "{m}");
+        if cfg!(target_os = "linux") {
+            // Measured in a child process: some memory per probe, with many in flight.
+            assert!(m["memory_per_probe_bytes"].as_f64().unwrap() > 0.0, "{m}");
+            assert!(m["memory_in_flight"].as_u64().unwrap() > 100, "{m}");
+        }
     }
+    // One bar per probe of each model, in a picture a browser reads.
+    let svg = std::fs::read_to_string(&timeline).unwrap();
+    std::fs::remove_file(&timeline).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.matches("<rect").count() >= 2 * 64, "{svg}");
 }
 
 #[test]

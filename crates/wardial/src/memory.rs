@@ -1,0 +1,204 @@
+//! Memory per probe in flight, for every model in the race: "threads cost memory" as a number
+//! next to "threads are fast enough".
+//!
+//! How it is measured, and why so: each model runs in a child process of its own (this same
+//! program, `wardial measure-memory`), so that one model's memory can neither hide in nor be
+//! blamed on another's (an allocator keeps what it freed, so in one process a model run after
+//! another would start with the first one's pages). The child probes as many silent hosts of a
+//! simulated internet served by the race as the race has connections, so all of them are in
+//! flight until their timeout ([`IN_FLIGHT`] of them, or as many as the model allows); it reads its resident memory before the scan (`VmRSS`) and its
+//! peak after it (`VmHWM`, which the kernel keeps exactly, so no sampling can miss the peak),
+//! from `/proc/self/status`. The simnet counts how many probes were in flight at once, and
+//! `(peak - before) / in flight` is the figure. Thread stacks count as far as they were touched,
+//! which is what a thread costs in practice. Linux only: other systems have no `VmHWM`, and the
+//! race shows the column as not measured there.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wardial_probe::{ScanConfig, Stop, Target};
+use wardial_simnet::{Mix, Simnet, World};
+
+use crate::scan::Spec;
+use crate::{models, Failure};
+
+/// What the child reports, in KiB as `/proc` gives it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Reading {
+    pub before_kib: u64,
+    pub peak_kib: u64,
+    pub completed: u64,
+}
+
+/// One model's figure.
+#[derive(Debug, Clone, Copy)]
+pub struct PerProbe {
+    pub bytes: f64,
+    pub in_flight: usize,
+}
+
+/// A line of `/proc/self/status` in KiB (`VmRSS:     1234 kB`).
+#[cfg(target_os = "linux")]
+fn status_kib(field: &str) -> Result<u64, String> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no {field} in /proc/self/status"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn status_kib(_field: &str) -> Result<u64, String> {
+    Err(NOT_HERE.to_string())
+}
+
+/// How many probes the child holds in flight: enough that a runtime's own threads and buffers,
+/// paid once, add little to each probe's share.
+pub const IN_FLIGHT: usize = 1000;
+
+/// Fewer probes in flight than this (a blocking model has one) give no per-probe figure: what
+/// the process grew by is then its fixed costs, not the probes'.
+pub const MEANINGFUL: usize = 8;
+
+/// Why there is no figure on this system.
+pub const NOT_HERE: &str = "memory is measured on Linux only (it reads VmHWM in /proc)";
+
+/// Whether this system can measure.
+pub fn available() -> bool {
+    cfg!(target_os = "linux")
+}
+
+/// The child: probes the targets on stdin (`ADDRESS HOST:PORT` lines), all at once, for one
+/// timeout, and prints its [`Reading`] as one JSON line.
+pub fn child(
+    model: &str,
+    timeout: Duration,
+    max_connections: usize,
+    interrupt: &Stop,
+) -> Result<(), Failure> {
+    let model = match models::build(model) {
+        None => return Err(Failure::Usage(models::parse(model).unwrap_err())),
+        Some(Err(reason)) => return Err(Failure::Run(reason)),
+        Some(Ok(model)) => model,
+    };
+    let mut targets = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| Failure::Run(format!("cannot read stdin: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match Spec::parse(&line).map_err(Failure::Usage)? {
+            Spec::Mapped { addr, dial } => targets.push(Target {
+                addr,
+                port: 80,
+                dial,
+            }),
+            Spec::Net(net) => targets.extend(net.iter().map(|a| Target::direct(a, 80))),
+        }
+    }
+    let before_kib = status_kib("VmRSS").map_err(Failure::Run)?;
+    // There are as many targets as connections, so a concurrent model holds them all in flight
+    // for one timeout and is done. A model that probes one or two at a time would take a
+    // timeout per target: it is stopped after a few (and gets no per-probe figure). Three
+    // timeouts leave room for a slow start: a pool of a thousand threads takes a while.
+    let config = ScanConfig::new(timeout, max_connections).with_stop(interrupt.clone());
+    let stop = config.stop().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(3 * timeout);
+        stop.stop();
+    });
+    let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {});
+    let reading = Reading {
+        before_kib,
+        peak_kib: status_kib("VmHWM").map_err(Failure::Run)?,
+        completed: summary.completed,
+    };
+    let line = serde_json::to_string(&reading).expect("plain numbers");
+    println!("{line}");
+    Ok(())
+}
+
+/// The parent's side: a silent simulated internet, and a child per model. Models that fail to
+/// measure get the reason instead of a figure.
+#[derive(Debug)]
+pub struct Meter {
+    sim: Simnet,
+    targets: String,
+    timeout: Duration,
+    max_connections: usize,
+}
+
+impl Meter {
+    pub fn start(max_connections: usize) -> Result<Meter, Failure> {
+        let world = World {
+            // Any virtual hosts will do (all are silent), as long as there are enough.
+            range: wardial_probe::Cidr::new(std::net::Ipv4Addr::new(127, 96, 0, 0), 20),
+            mix: Mix::only("blackhole").expect("a behaviour"),
+            ..World::default()
+        };
+        let sim = Simnet::start(world)
+            .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
+        let mut targets = String::new();
+        for t in sim.targets().take(max_connections) {
+            targets.push_str(&format!("{} {}\n", t.addr, t.dial));
+        }
+        Ok(Meter {
+            sim,
+            targets,
+            // Long enough for a thousand threads to start and all probes to be in flight at
+            // once, short enough that sixteen models add seconds, not minutes, to the race.
+            timeout: Duration::from_millis(300),
+            max_connections,
+        })
+    }
+
+    /// Measures `model` by running `exe measure-memory` (this program) as a child.
+    pub fn measure(&self, exe: &Path, model: &str) -> Result<PerProbe, String> {
+        let settle = Instant::now() + Duration::from_secs(2);
+        while self.sim.stats().open > 0 && Instant::now() < settle {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.sim.reset_stats();
+        let mut child = Command::new(exe)
+            // The child inherits this process's raised open-file limit: it needs a file per
+            // probe, and the simnet here one more.
+            .args([
+                "measure-memory",
+                "--model",
+                model,
+                "--timeout",
+                &format!("{}ms", self.timeout.as_millis()),
+                "--max-connections",
+                &self.max_connections.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        // A child that fails early stops reading: its message on stderr says why, not this.
+        let _ = stdin.write_all(self.targets.as_bytes());
+        drop(stdin);
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("measuring {model}: {e}"))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(err.lines().last().unwrap_or("failed").to_string());
+        }
+        let reading: Reading = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("measuring {model}: unreadable report: {e}"))?;
+        let in_flight = self.sim.stats().peak_open.max(1);
+        Ok(PerProbe {
+            bytes: reading.peak_kib.saturating_sub(reading.before_kib) as f64 * 1024.0
+                / in_flight as f64,
+            in_flight,
+        })
+    }
+}
