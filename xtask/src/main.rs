@@ -19,8 +19,11 @@
 //!   test except those of later tasks (which build on it); the full starter must fail every task
 //!   test.
 //!   (The solutions pass because they are the workspace's own code, tested by `cargo test`.)
+//! - `cargo xtask results` measures every figure of the results chapter again (see [`results`]).
 //! - `cargo xtask book` checks that every `{{#include FILE:ANCHOR}}` in the course notes names a
 //!   file and an anchor that exist, so the book cannot silently lose a snippet.
+
+mod results;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -82,8 +85,9 @@ fn main() -> ExitCode {
         },
         ["check"] => check(),
         ["book"] => book_includes(),
+        ["results"] => results::results(),
         _ => Err(
-            "usage: cargo xtask starter OUT_DIR [--only TASK] | cargo xtask check | cargo xtask book"
+            "usage: cargo xtask starter OUT_DIR [--only TASK] | cargo xtask check | cargo xtask book | cargo xtask results"
                 .into(),
         ),
     };

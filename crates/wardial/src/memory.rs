@@ -104,15 +104,19 @@ pub fn child(
     let before_kib = status_kib("VmRSS").map_err(Failure::Run)?;
     // There are as many targets as connections, so a concurrent model holds them all in flight
     // for one timeout and is done. A model that probes one or two at a time would take a
-    // timeout per target: it is stopped after a few (and gets no per-probe figure). Three
-    // timeouts leave room for a slow start: a pool of a thousand threads takes a while.
+    // timeout per target: it is stopped one timeout after its first probe ends (and gets no
+    // per-probe figure). Counted from the first probe's end, not from the start, because a
+    // pool of a thousand threads can take longer to start than a timeout.
     let config = ScanConfig::new(timeout, max_connections).with_stop(interrupt.clone());
-    let stop = config.stop().clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(3 * timeout);
-        stop.stop();
+    let mut stop = Some(config.stop().clone());
+    let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {
+        if let Some(stop) = stop.take() {
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                stop.stop();
+            });
+        }
     });
-    let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {});
     let reading = Reading {
         before_kib,
         peak_kib: status_kib("VmHWM").map_err(Failure::Run)?,

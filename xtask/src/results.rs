@@ -1,0 +1,380 @@
+//! `cargo xtask results`: every figure of the results chapter, measured again from the code as
+//! it is now. It builds `wardial` in release mode, runs the races below, and writes the numbers
+//! (`docs/src/results/*.md`, included by the chapter) and the pictures (`docs/src/img/results/`),
+//! each labelled with the commit and the machine they came from.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::root;
+
+/// The teaching race: every host answers after 20 ms, and every model probes all of them (a
+/// budget long enough for blocking), so the rates compare equal amounts of work.
+const EQUAL: &[&str] = &[
+    "race",
+    "--mix",
+    "live",
+    "--latency",
+    "20ms",
+    "--hosts",
+    "256",
+    "--max-connections",
+    "64",
+    "--budget",
+    "60s",
+];
+
+/// The concurrency sweep: connection limits, and the models drawn against them.
+const WIDTHS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
+const SWEEP_MODELS: &str = "threads,callbacks,tokio";
+
+pub fn results() -> Result<(), String> {
+    let root = root();
+    let docs = root.join("docs/src/results");
+    let img = root.join("docs/src/img/results");
+    for dir in [&docs, &img] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    eprintln!("xtask results: building wardial (release)...");
+    run_status(Command::new(env!("CARGO")).current_dir(&root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "wardial",
+    ]))?;
+    let wardial = root.join("target/release/wardial");
+    let label = label(&root);
+
+    // 1. The default race, as `cargo run --release` shows it.
+    eprintln!("xtask results: the default race...");
+    let default = race(
+        &wardial,
+        &["race", "--svg", &path(&img, "default.svg")],
+        "default",
+    )?;
+    write(
+        &docs.join("default.md"),
+        &format!(
+            "{}\n{}\n",
+            table(&default),
+            caption(&label, "cargo run --release -- race")
+        ),
+    )?;
+
+    // 2. Equal work for every model, its timeline and memory.
+    eprintln!("xtask results: every model on the same 256 hosts...");
+    let mut args = EQUAL.to_vec();
+    let (svg, timeline) = (path(&img, "equal.svg"), path(&img, "timeline.svg"));
+    args.extend(["--svg", &svg, "--timeline", &timeline]);
+    let equal = race(&wardial, &args, "equal")?;
+    write(
+        &docs.join("equal.md"),
+        &format!(
+            "{}\n{}\n",
+            table(&equal),
+            caption(&label, &format!("wardial {}", EQUAL.join(" ")))
+        ),
+    )?;
+
+    // 3. Concurrency against probes per second.
+    let mut sweep = Vec::new();
+    for width in WIDTHS {
+        eprintln!("xtask results: concurrency {width}...");
+        let hosts = (4 * width).max(64).to_string();
+        let width_arg = width.to_string();
+        let doc = race(
+            &wardial,
+            &[
+                "race",
+                "--range",
+                "127.64.0.0/18",
+                "--mix",
+                "live",
+                "--latency",
+                "20ms",
+                "--hosts",
+                &hosts,
+                "--max-connections",
+                &width_arg,
+                "--models",
+                SWEEP_MODELS,
+                "--budget",
+                "3s",
+                "--no-memory",
+            ],
+            "sweep",
+        )?;
+        sweep.push((width, doc));
+    }
+    write(
+        &img.join("concurrency.svg"),
+        &concurrency_svg(&sweep, &label),
+    )?;
+    write(&docs.join("concurrency.md"), &sweep_table(&sweep, &label))?;
+    eprintln!(
+        "xtask results: wrote {} and {}",
+        docs.display(),
+        img.display()
+    );
+    Ok(())
+}
+
+fn path(dir: &Path, file: &str) -> String {
+    dir.join(file).to_string_lossy().into_owned()
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run_status(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
+}
+
+/// Runs one race with `--json` and returns the document.
+fn race(wardial: &Path, args: &[&str], what: &str) -> Result<Value, String> {
+    let out = Command::new(wardial)
+        .args(args)
+        .arg("--json")
+        .output()
+        .map_err(|e| format!("{}: {e}", wardial.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the {what} race failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("the {what} race's JSON: {e}"))
+}
+
+/// Where the figures come from: the commit (marked if the tree had changes) and the machine.
+fn label(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]);
+    let dirty = if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+        ""
+    } else {
+        " with uncommitted changes"
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name")?.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "commit `{commit}`{dirty}, {cores} cores ({cpu}), {os}, {rustc}",
+        os = std::env::consts::OS
+    )
+}
+
+fn caption(label: &str, command: &str) -> String {
+    format!("<small>Measured by `cargo xtask results` (`{command}`) at {label}.</small>\n")
+}
+
+fn secs(v: &Value) -> String {
+    match v.as_f64() {
+        None => "n/a".into(),
+        Some(s) if s >= 120.0 => format!("{:.1} min", s / 60.0),
+        Some(s) if s >= 1.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.0} ms", s * 1000.0),
+    }
+}
+
+fn pct(v: &Value) -> String {
+    v.as_f64()
+        .map_or("n/a".into(), |e| format!("{:.0}%", e * 100.0))
+}
+
+/// A race as a Markdown table.
+fn table(doc: &Value) -> String {
+    let mut t = String::from(
+        "| model | time | probes/s | limit | bound | efficiency | memory per probe in flight |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for m in doc["models"].as_array().into_iter().flatten() {
+        if let Some(why) = m["unavailable"].as_str() {
+            let _ = writeln!(
+                t,
+                "| {} | unavailable: {why} | | | | | |",
+                m["model"].as_str().unwrap_or("?")
+            );
+            continue;
+        }
+        let time = match m["projected_seconds"].as_f64() {
+            Some(_) => format!("{} (projected)", secs(&m["projected_seconds"])),
+            None => secs(&m["seconds"]),
+        };
+        let memory = m["memory_per_probe_bytes"]
+            .as_f64()
+            .map_or("n/a".into(), |b| format!("{:.1} KiB", b / 1024.0));
+        let _ = writeln!(
+            t,
+            "| {} | {time} | {:.0} | {} | {} | {} | {memory} |",
+            m["model"].as_str().unwrap_or("?"),
+            m["probes_per_second"].as_f64().unwrap_or(0.0),
+            secs(&m["limit_seconds"]),
+            m["bound"].as_str().unwrap_or("n/a"),
+            pct(&m["limit_efficiency"]),
+        );
+    }
+    t
+}
+
+/// The rate of `model` in a sweep point.
+fn rate(doc: &Value, model: &str) -> Option<f64> {
+    doc["models"]
+        .as_array()?
+        .iter()
+        .find(|m| m["model"] == model)?["probes_per_second"]
+        .as_f64()
+}
+
+/// The ideal rate of a sweep point: its hosts over the wait-bound ideal time.
+fn ideal_rate(doc: &Value) -> f64 {
+    doc["hosts"].as_f64().unwrap_or(0.0) / doc["ideal_seconds"].as_f64().unwrap_or(1.0).max(1e-9)
+}
+
+fn sweep_table(sweep: &[(usize, Value)], label: &str) -> String {
+    let models: Vec<&str> = SWEEP_MODELS.split(',').collect();
+    let mut t = format!(
+        "| connections | ideal probes/s | {} |\n| --- | --- |{}\n",
+        models.join(" | "),
+        " --- |".repeat(models.len())
+    );
+    for (width, doc) in sweep {
+        let _ = write!(t, "| {width} | {:.0} |", ideal_rate(doc));
+        for m in &models {
+            let _ = write!(t, " {:.0} |", rate(doc, m).unwrap_or(0.0));
+        }
+        t.push('\n');
+    }
+    t.push('\n');
+    t.push_str(&caption(
+        label,
+        "wardial race --mix live --latency 20ms --hosts 4×N --max-connections N --models threads,callbacks,tokio",
+    ));
+    t
+}
+
+/// Concurrency against probes per second, both on log scales, with the ideal line.
+fn concurrency_svg(sweep: &[(usize, Value)], label: &str) -> String {
+    const LEFT: f64 = 70.0;
+    const TOP: f64 = 50.0;
+    const W: f64 = 560.0;
+    const H: f64 = 320.0;
+    const COLOURS: [&str; 3] = ["#d95f02", "#1b9e77", "#3b7dd8"];
+    let models: Vec<&str> = SWEEP_MODELS.split(',').collect();
+    let widest = sweep.last().map_or(1, |(w, _)| *w) as f64;
+    let best = sweep
+        .iter()
+        .map(|(_, d)| ideal_rate(d))
+        .fold(10.0, f64::max);
+    let (x_decades, y_decades) = (widest.log10().ceil().max(1.0), best.log10().ceil());
+    let x = |w: f64| LEFT + w.max(1.0).log10() / x_decades * W;
+    let y = |r: f64| TOP + H - r.max(1.0).log10() / y_decades * H;
+    let mut s = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="monospace" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="8" y="18" font-weight="bold" font-size="13">probes per second against connections (both log scales); hosts answer after 20 ms</text>
+<text x="8" y="34" fill="#555" font-size="10">{label}</text>
+"##,
+        w = LEFT + W + 170.0,
+        h = TOP + H + 50.0,
+        label = label.replace('`', ""),
+    );
+    for p in 0..=x_decades as i32 {
+        let gx = x(10f64.powi(p));
+        let _ = writeln!(
+            s,
+            r##"<line x1="{gx:.1}" y1="{TOP}" x2="{gx:.1}" y2="{b}" stroke="#ddd"/><text x="{gx:.1}" y="{ly}" text-anchor="middle">{v}</text>"##,
+            b = TOP + H,
+            ly = TOP + H + 16.0,
+            v = 10u64.pow(p as u32),
+        );
+    }
+    for p in 0..=y_decades as i32 {
+        let gy = y(10f64.powi(p));
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" y1="{gy:.1}" x2="{r}" y2="{gy:.1}" stroke="#ddd"/><text x="{lx}" y="{ty:.1}" text-anchor="end">{v}</text>"##,
+            r = LEFT + W,
+            lx = LEFT - 6.0,
+            ty = gy + 4.0,
+            v = 10u64.pow(p as u32),
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{cx}" y="{by}" text-anchor="middle">max connections</text>"#,
+        cx = LEFT + W / 2.0,
+        by = TOP + H + 36.0
+    );
+    let line = |points: Vec<(f64, f64)>, colour: &str, dash: bool| {
+        let d: Vec<String> = points
+            .iter()
+            .map(|(w, r)| format!("{:.1},{:.1}", x(*w), y(*r)))
+            .collect();
+        format!(
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"{}/>"#,
+            d.join(" "),
+            if dash {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            }
+        )
+    };
+    let ideal: Vec<(f64, f64)> = sweep
+        .iter()
+        .map(|(w, d)| (*w as f64, ideal_rate(d)))
+        .collect();
+    let _ = writeln!(s, "{}", line(ideal, "#333", true));
+    let mut legend = vec![("ideal: N ÷ 20 ms", "#333")];
+    for (m, colour) in models.iter().zip(COLOURS) {
+        let points = sweep
+            .iter()
+            .filter_map(|(w, d)| Some((*w as f64, rate(d, m)?)))
+            .collect();
+        let _ = writeln!(s, "{}", line(points, colour, false));
+        legend.push((m, colour));
+    }
+    for (i, (name, colour)) in legend.iter().enumerate() {
+        let ly = TOP + 10.0 + 20.0 * i as f64;
+        let lx = LEFT + W + 14.0;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{lx}" y1="{ly}" x2="{x2}" y2="{ly}" stroke="{colour}" stroke-width="2"/><text x="{tx}" y="{ty}">{name}</text>"#,
+            x2 = lx + 20.0,
+            tx = lx + 26.0,
+            ty = ly + 4.0,
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
