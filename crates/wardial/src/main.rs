@@ -253,6 +253,17 @@ fn race(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         calibrate: !a.no_calibration,
         memory: !a.no_memory,
     };
+    // An image that cannot be written is found out now, not after the whole race.
+    for path in [
+        a.svg.as_deref(),
+        a.timeline.as_deref().filter(|p| *p != "-"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        std::fs::File::create(path)
+            .map_err(|e| Failure::Usage(format!("cannot write '{path}': {e}")))?;
+    }
     let terminal = wardial::stderr_is_terminal();
     let report = race::run(&opts, interrupt, &mut |line| {
         if terminal || line.starts_with("warning") {
