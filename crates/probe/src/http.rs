@@ -18,6 +18,7 @@
 //!   [`Outcome::Error`], keeping what the OS said.
 
 use std::io;
+use std::sync::OnceLock;
 
 use crate::{IoFailure, Outcome};
 
@@ -26,18 +27,55 @@ use crate::{IoFailure, Outcome};
 /// reading no further keeps memory bounded against a peer that sends forever.
 pub const MAX_READ: usize = 4 * 1024;
 
-/// The User-Agent every probe sends, so a network's owner can tell who is knocking.
+/// The User-Agent every probe sends unless told otherwise: the tool, its version, and where a
+/// network's owner who sees it in a log can learn what it is.
 pub const USER_AGENT: &str = concat!(
     "wardial/",
     env!("CARGO_PKG_VERSION"),
-    " (+concurrency course scanner)"
+    " (concurrency course scanner; +",
+    env!("CARGO_PKG_REPOSITORY"),
+    ")"
 );
+
+/// The User-Agent set for this process, if any (see [`set_user_agent`]).
+static CUSTOM_USER_AGENT: OnceLock<String> = OnceLock::new();
+
+/// Sets the User-Agent every probe of this process sends (a scanner's `--user-agent`), once,
+/// before scanning. Process-wide rather than per scan because every model builds its request
+/// through [`request`], and a scanner identifies itself the same way in all its probes.
+///
+/// Refused: an empty value, one with control characters (a CR LF would end the header and let
+/// the value write headers of its own), or a second, different value.
+pub fn set_user_agent(agent: &str) -> Result<(), String> {
+    if agent.trim().is_empty() {
+        return Err("the User-Agent is empty".into());
+    }
+    if agent.chars().any(|c| c.is_control()) {
+        return Err("the User-Agent contains a control character (such as a line break)".into());
+    }
+    if !agent.is_ascii() {
+        return Err("the User-Agent must be ASCII (HTTP headers are bytes, not text)".into());
+    }
+    let set = CUSTOM_USER_AGENT.get_or_init(|| agent.to_string());
+    if set != agent {
+        return Err(format!("the User-Agent is already '{set}'"));
+    }
+    Ok(())
+}
+
+/// The User-Agent probes send: the one set with [`set_user_agent`], or [`USER_AGENT`].
+pub fn user_agent() -> &'static str {
+    CUSTOM_USER_AGENT.get().map_or(USER_AGENT, String::as_str)
+}
 
 /// The request a probe sends: `GET / HTTP/1.0` with a `Host` header naming the address scanned.
 /// HTTP/1.0 asks the server to close after answering, so nothing waits on keep-alive.
 pub fn request(host: &str) -> Vec<u8> {
-    format!("GET / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n\r\n")
-        .into_bytes()
+    format!(
+        "GET / HTTP/1.0\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: */*\r\n\r\n",
+        user_agent()
+    )
+    .into_bytes()
 }
 
 // ANCHOR: exchange
@@ -248,6 +286,15 @@ mod tests {
         assert!(r.starts_with("GET / HTTP/1.0\r\nHost: 127.64.3.7\r\n"));
         assert!(r.contains("User-Agent: wardial/"));
         assert!(r.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_user_agent_cannot_smuggle_headers() {
+        // Only refusals here: a value that is accepted stays for the whole test process.
+        for bad in ["", "  ", "x\r\nX-Evil: 1", "tab\there", "caf\u{e9}"] {
+            assert!(set_user_agent(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(user_agent(), USER_AGENT);
     }
 
     #[test]

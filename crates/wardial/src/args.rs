@@ -52,6 +52,22 @@ pub fn positive(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A rate in events per second: a positive number, fractions allowed (`0.5` is one every two
+/// seconds), at most a million.
+pub fn rate(s: &str) -> Result<f64, String> {
+    let value: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of probes per second"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("'{s}' must be more than zero probes per second"));
+    }
+    if value > 1e6 {
+        return Err(format!("'{s}' is more than a million probes per second"));
+    }
+    Ok(value)
+}
+
 pub fn cidr(s: &str) -> Result<Cidr, String> {
     s.parse::<Cidr>().map_err(|e| e.to_string())
 }
@@ -112,6 +128,15 @@ mod tests {
         }
         assert_eq!(duration_or_zero("0ms"), Ok(Duration::ZERO));
         assert_eq!(duration_or_zero("20ms"), Ok(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(rate("500"), Ok(500.0));
+        assert_eq!(rate("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "fast", "", "2e6"] {
+            assert!(rate(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

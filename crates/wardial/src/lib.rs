@@ -13,6 +13,7 @@ pub mod memory;
 pub mod models;
 pub mod order;
 pub mod race;
+pub mod resume;
 pub mod scan;
 pub mod serve;
 pub mod timeline;

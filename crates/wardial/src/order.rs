@@ -219,10 +219,14 @@ pub fn special_purpose() -> Vec<Cidr> {
 
 /// The rule for the special-purpose ranges: public scans skip them, and scans of the user's own
 /// networks do not. A network counts as "own" when it lies wholly inside loopback or a private
-/// range (the same test as the `--allow-public` gate): `127.0.0.1` is scanned as typed, while
-/// `0.0.0.0/0` loses `10.0.0.0/8`, `127.0.0.0/8`, `224.0.0.0/4` and the rest.
+/// range (the same test as the `--allow-public` gate), and as asked for by name when it lies
+/// wholly inside one special-purpose range: `127.0.0.1` and `192.0.2.0/24` are scanned as
+/// typed, while `0.0.0.0/0` loses `10.0.0.0/8`, `127.0.0.0/8`, `224.0.0.0/4` and the rest.
 pub fn skips_special_purpose(net: &Cidr) -> bool {
-    !args::is_private(net)
+    let named = SPECIAL_PURPOSE.iter().any(|&(_, addr, prefix)| {
+        net.prefix() >= prefix && Cidr::new(addr, prefix).contains(net.first())
+    });
+    !args::is_private(net) && !named
 }
 
 /// One run of consecutive addresses in a [`TargetSet`]: where it starts, and how many targets
@@ -951,9 +955,12 @@ mod tests {
         let both = TargetSet::new(&[net("0.0.0.0/0"), net("127.0.0.0/8")], 80, &[], true);
         let alone = TargetSet::new(&[net("0.0.0.0/0")], 80, &[], true);
         assert_eq!(both.len(), alone.len() + (1 << 24));
-        // ...but a public spec loses the special addresses in it, mapped or not.
+        // ...and so does a spec that lies inside one special range: it was asked for by name...
         let set = TargetSet::new(&[mapped("224.0.0.1", "127.0.0.1:4000")], 80, &[], true);
-        assert!(set.is_empty());
+        assert_eq!(set.len(), 1);
+        let set = TargetSet::new(&[net("192.0.2.0/24")], 80, &[], true);
+        assert_eq!(set.len(), 256);
+        // ...but a public spec loses the special addresses in it.
         let set = TargetSet::new(&[net("192.0.2.0/23")], 80, &[], true);
         assert_eq!(set.len(), 256);
         assert_eq!(all(&set)[0].addr, Ipv4Addr::new(192, 0, 3, 0));

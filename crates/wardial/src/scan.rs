@@ -1,14 +1,22 @@
 //! `wardial scan`: one model over real networks (the user's own), printing servers as found.
+//!
+//! The targets are walked in a seeded pseudo-random order, a shard at a time, skipping
+//! exclusions ([`crate::order`]); probes start at most `--rate` a second, evenly spaced
+//! ([`Pacer`]); a stopped scan writes where it stopped ([`crate::resume`]).
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use wardial_probe::{Cidr, Finding, Outcome, ScanConfig, ScanSummary, Stop, Target};
 
+use crate::order::{Order, Shard, TargetSet, Walk};
+use crate::resume::{self, ResumeState};
 use crate::{args, limits, models, Failure};
 
 /// What to scan: a network, or one address reached through another socket address (the lines
@@ -80,6 +88,16 @@ impl Spec {
     }
 }
 
+/// As [`Spec::parse`] reads it back (the resume file keeps targets so).
+impl std::fmt::Display for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Spec::Net(net) => write!(f, "{net}"),
+            Spec::Mapped { addr, dial } => write!(f, "{addr} {dial}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub targets: Vec<Spec>,
@@ -90,6 +108,171 @@ pub struct ScanOptions {
     pub json: bool,
     pub all: bool,
     pub progress: bool,
+    /// Networks never probed (`--exclude`).
+    pub excludes: Vec<Cidr>,
+    /// Skip the IANA special-purpose ranges in public networks (a scan with `--allow-public`).
+    pub skip_special: bool,
+    pub order: Order,
+    pub shard: Shard,
+    /// Probes started per second, at most.
+    pub rate: Option<f64>,
+    /// Stop starting probes after this long (and write the resume file).
+    pub budget: Option<Duration>,
+    /// The User-Agent given with `--user-agent` (kept for the resume file).
+    pub user_agent: Option<String>,
+    /// Where to continue: the shard's first position not done, and done ones after it.
+    pub start: u64,
+    pub done: HashSet<u64>,
+    /// Where a stopped scan writes its resume file.
+    pub resume_file: PathBuf,
+}
+
+impl ScanOptions {
+    /// Options for `targets` with every choice at its default: the order as given, one shard,
+    /// no rate limit, nothing excluded. (Used by tests and as a base to override.)
+    pub fn new(targets: Vec<Spec>, port: u16, model: &str) -> ScanOptions {
+        ScanOptions {
+            targets,
+            port,
+            model: model.to_string(),
+            timeout: Duration::from_secs(10),
+            max_connections: 500,
+            json: false,
+            all: false,
+            progress: false,
+            excludes: Vec::new(),
+            skip_special: false,
+            order: Order::Sequential,
+            shard: Shard::ALL,
+            rate: None,
+            budget: None,
+            user_agent: None,
+            start: 0,
+            done: HashSet::new(),
+            resume_file: PathBuf::from(RESUME_FILE),
+        }
+    }
+
+    /// The targets this scan walks.
+    pub fn target_set(&self) -> TargetSet {
+        TargetSet::new(&self.targets, self.port, &self.excludes, self.skip_special)
+    }
+
+    /// What a resume file needs to continue this scan from `position`.
+    fn resume_state(&self, set_len: u64, position: u64, done: Vec<u64>) -> ResumeState {
+        let (version, format) = ResumeState::header();
+        ResumeState {
+            version,
+            format,
+            targets: self.targets.iter().map(Spec::to_string).collect(),
+            excludes: self.excludes.iter().map(Cidr::to_string).collect(),
+            skip_special: self.skip_special,
+            port: self.port,
+            seed: match self.order {
+                Order::Random { seed } => Some(seed),
+                Order::Sequential => None,
+            },
+            shard: self.shard.to_string(),
+            set_len,
+            position,
+            done,
+            model: self.model.clone(),
+            timeout_ms: self.timeout.as_millis() as u64,
+            max_connections: self.max_connections,
+            rate: self.rate,
+            user_agent: self.user_agent.clone(),
+            all: self.all,
+            json: self.json,
+        }
+    }
+}
+
+/// Where a stopped scan writes its resume file unless told otherwise.
+pub const RESUME_FILE: &str = "wardial-resume.json";
+
+/// Spaces the starts of probes evenly: at most one every `interval`, never a burst. A model
+/// takes its next target when it has a free slot, so the pacer waits there, in the targets'
+/// iterator; an event loop that takes a target is held for at most one interval (2 ms at
+/// 500/s). After a stall (every connection busy) it starts again from now instead of catching
+/// up with a burst of the starts it missed.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(per_second: f64) -> Pacer {
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: None,
+        }
+    }
+
+    /// When the next start may happen, given that it is now `now`; and books it.
+    pub fn book(&mut self, now: Instant) -> Instant {
+        let slot = self.next.map_or(now, |next| next.max(now));
+        self.next = Some(slot + self.interval);
+        slot
+    }
+
+    /// Waits for the next start.
+    pub fn wait(&mut self) {
+        let slot = self.book(Instant::now());
+        let now = Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+}
+
+/// The positions in flight: taken from the walk, not yet reported. What is left in it when a
+/// scan stops was taken and dropped (never probed).
+#[derive(Debug, Default)]
+struct InFlight {
+    by_target: HashMap<Target, Vec<u64>>,
+    /// The next position the walk would give.
+    next: u64,
+}
+
+/// The scan's targets as a model pulls them: the walk, minus positions already done, paced,
+/// with every position taken recorded in `in_flight`.
+struct Tracked {
+    walk: Walk,
+    skip: Arc<HashSet<u64>>,
+    pacer: Option<Pacer>,
+    in_flight: Arc<Mutex<InFlight>>,
+}
+
+impl Iterator for Tracked {
+    type Item = Target;
+
+    fn next(&mut self) -> Option<Target> {
+        loop {
+            let position = self.walk.position();
+            let target = self.walk.next()?;
+            if self.skip.contains(&position) {
+                continue;
+            }
+            if let Some(pacer) = &mut self.pacer {
+                pacer.wait();
+            }
+            let mut in_flight = self.in_flight.lock().expect("no panic while held");
+            in_flight
+                .by_target
+                .entry(target)
+                .or_default()
+                .push(position);
+            in_flight.next = self.walk.position();
+            return Some(target);
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // Skipped positions make it shorter: only the upper bound is known. (A stop checks
+        // whether anything remains with this: an upper bound of 0 is an honest "nothing".)
+        (0, self.walk.size_hint().1)
+    }
 }
 
 /// Reads targets, one per line (`-` is stdin): a CIDR, an address, or `ADDRESS HOST:PORT` to
@@ -214,13 +397,85 @@ pub fn summary_line(s: &ScanSummary, interrupted: bool) -> String {
     )
 }
 
-/// Runs the scan; returns its summary and whether Ctrl-C ended it.
-pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), Failure> {
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every target of the shard was probed.
+    Complete,
+    /// Ctrl-C stopped it.
+    Interrupted,
+    /// `--budget` ran out.
+    Budget,
+}
+
+/// What a scan did.
+#[derive(Debug)]
+pub struct ScanResult {
+    pub summary: ScanSummary,
+    pub ended: Ended,
+    /// The resume file written, if targets were left.
+    pub resume_file: Option<PathBuf>,
+}
+
+/// The walk a scan (or a dry run) takes: its shard of the set, from where it resumes.
+fn walk(opts: &ScanOptions) -> Result<(Arc<TargetSet>, Walk, u64), Failure> {
+    let set = Arc::new(opts.target_set());
+    if set.is_empty() {
+        return Err(Failure::Usage(
+            "nothing to scan: every target is excluded".into(),
+        ));
+    }
+    let walk = set.clone().walk(opts.order, opts.shard, opts.start);
+    let skipped = opts.done.iter().filter(|&&p| p >= opts.start).count() as u64;
+    let left = walk
+        .shard_len()
+        .saturating_sub(opts.start)
+        .saturating_sub(skipped);
+    Ok((set, walk, left))
+}
+
+/// `--dry-run`: prints the targets in the order a scan would probe them (an address a line, or
+/// `ADDRESS HOST:PORT` for a mapped one; JSON lines with `--json`), and opens no socket.
+/// Returns how many it printed.
+pub fn dry_run(opts: &ScanOptions, interrupt: &Stop) -> Result<u64, Failure> {
+    let (_, walk, _) = walk(opts)?;
+    let skip = opts.done.clone();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = 0;
+    let mut walk = walk;
+    loop {
+        let position = walk.position();
+        let Some(t) = walk.next() else { break };
+        if skip.contains(&position) {
+            continue;
+        }
+        if interrupt.is_stopped() {
+            break;
+        }
+        let direct = t.dial == SocketAddr::new(t.addr.into(), t.port);
+        let line = match (opts.json, direct) {
+            (true, _) => format!(r#"{{"addr":"{}","port":{}}}"#, t.addr, t.port),
+            (false, true) => t.addr.to_string(),
+            (false, false) => format!("{} {}", t.addr, t.dial),
+        };
+        if writeln!(out, "{line}").is_err() {
+            // The reader has gone (`| head`): what it read was whole lines.
+            break;
+        }
+        printed += 1;
+    }
+    let _ = out.flush();
+    Ok(printed)
+}
+
+/// Runs the scan: returns its summary, how it ended, and the resume file if one was written.
+pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<ScanResult, Failure> {
     if opts.max_connections == 0 {
         return Err(Failure::Usage(
             "--max-connections must be at least 1".into(),
         ));
     }
+    let (set, walk, left) = walk(opts)?;
     let model = match models::build(&opts.model) {
         None => return Err(Failure::Usage(models::parse(&opts.model).unwrap_err())),
         Some(Ok(model)) => model,
@@ -236,23 +491,46 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
     if let Some(w) = warning {
         eprintln!("{w}");
     }
-    // Ctrl-C stops this scan: the handler's flag is the scan's.
-    let config = ScanConfig::new(opts.timeout, max_connections).with_stop(interrupt.clone());
 
-    let total: u64 = opts.targets.iter().map(Spec::len).sum();
-    let port = opts.port;
-    let mut targets = opts
-        .targets
-        .clone()
-        .into_iter()
-        .flat_map(move |spec| spec.targets(port));
+    // The scan's own stop: set by Ctrl-C or by the budget, whichever comes first.
+    let stop = Stop::new();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let watchdog = {
+        let (stop, interrupt, budget) = (stop.clone(), interrupt.clone(), opts.budget);
+        std::thread::spawn(move || {
+            let until = budget.map(|b| Instant::now() + b);
+            loop {
+                match done_rx.recv_timeout(Duration::from_millis(20)) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if interrupt.is_stopped() || until.is_some_and(|u| Instant::now() >= u) {
+                            return stop.stop();
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        })
+    };
+    let config = ScanConfig::new(opts.timeout, max_connections).with_stop(stop.clone());
+
+    let in_flight = Arc::new(Mutex::new(InFlight {
+        next: opts.start,
+        ..InFlight::default()
+    }));
+    let skip = Arc::new(opts.done.clone());
+    let mut targets = Tracked {
+        walk,
+        skip: skip.clone(),
+        pacer: opts.rate.map(Pacer::new),
+        in_flight: in_flight.clone(),
+    };
 
     // A progress bar on stderr, drawn only on a terminal and only once the scan has run for a
     // moment: a scan of a few hosts should print its lines and nothing else.
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    let bar = ProgressBar::with_draw_target(Some(left), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template(
-            "[{elapsed_precise}] {wide_bar} {pos}/{len} ({eta} left) {msg}",
+            "[{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {per_sec:.0} ({eta} left) {msg}",
         )
         .expect("a valid template"),
     );
@@ -261,6 +539,15 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
     let stdout = std::io::stdout();
     let mut servers = 0u64;
     let summary = model.scan(&mut targets, &config, &mut |f| {
+        {
+            let mut in_flight = in_flight.lock().expect("no panic while held");
+            if let Some(positions) = in_flight.by_target.get_mut(&f.target) {
+                positions.pop();
+                if positions.is_empty() {
+                    in_flight.by_target.remove(&f.target);
+                }
+            }
+        }
         if opts.progress && !shown && started.elapsed() > Duration::from_millis(500) {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             shown = true;
@@ -286,7 +573,34 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<(ScanSummary, bool), 
         }
     });
     bar.finish_and_clear();
-    Ok((summary, interrupt.is_stopped()))
+    drop(done_tx);
+    let _ = watchdog.join();
+
+    // Targets left: the stop refused one, or a model dropped one it had taken.
+    let in_flight = in_flight.lock().expect("no panic while held");
+    let unfinished: HashSet<u64> = in_flight.by_target.values().flatten().copied().collect();
+    let ended = match (
+        summary.stopped || !unfinished.is_empty(),
+        interrupt.is_stopped(),
+    ) {
+        (false, _) => Ended::Complete,
+        (true, true) => Ended::Interrupted,
+        (true, false) => Ended::Budget,
+    };
+    let resume_file = if ended == Ended::Complete {
+        None
+    } else {
+        let (position, done) = resume::resume_point(in_flight.next, &unfinished, &skip);
+        opts.resume_state(set.len(), position, done)
+            .save(&opts.resume_file)
+            .map_err(Failure::Run)?;
+        Some(opts.resume_file.clone())
+    };
+    Ok(ScanResult {
+        summary,
+        ended,
+        resume_file,
+    })
 }
 
 #[cfg(test)]
@@ -350,6 +664,23 @@ mod tests {
                 .code(),
             2
         );
+    }
+
+    #[test]
+    fn the_pacer_spaces_starts_and_never_bursts() {
+        let mut pacer = Pacer::new(500.0);
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        // Asked at once, again and again: one slot every 2 ms.
+        let slots: Vec<Instant> = (0..5).map(|_| pacer.book(t0)).collect();
+        for (i, slot) in slots.iter().enumerate() {
+            assert_eq!(*slot, t0 + ms(2 * i as u64));
+        }
+        // Asked late (every connection was busy for a second): the next start is now, and the
+        // one after it a whole interval later, not a burst that catches up.
+        let late = t0 + ms(1000);
+        assert_eq!(pacer.book(late), late);
+        assert_eq!(pacer.book(late), late + ms(2));
     }
 
     #[test]

@@ -218,6 +218,8 @@ fn race_json_has_the_documented_keys_and_draws_the_timeline() {
 
 #[test]
 fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
+    let resume_file =
+        std::env::temp_dir().join(format!("wardial-ctrl-c-{}.resume", std::process::id()));
     // Accepts into the backlog and never answers: the probe waits for its timeout.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port().to_string();
@@ -233,6 +235,10 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
             "blocking",
             "-t",
             "2s",
+            "--order",
+            "sequential",
+            "--resume-file",
+            resume_file.to_str().unwrap(),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -256,10 +262,105 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
     assert_eq!(out.status.code(), Some(130));
     let err = text(&out.stderr);
     assert!(err.contains("interrupted: scanned"), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    std::fs::remove_file(&resume_file).unwrap();
     // Lines printed before the stop are whole JSON objects.
     for line in first.lines().chain(text(&out.stdout).lines()) {
         serde_json::from_str::<serde_json::Value>(line).unwrap();
     }
+}
+
+/// The addresses of a scan's JSON lines.
+fn addresses(stdout: &[u8]) -> Vec<String> {
+    text(stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["addr"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_scan_resumes_and_probes_every_target_once() {
+    // Twenty virtual hosts, all played by one listener that accepts and never answers: every
+    // probe waits its whole timeout, so the scan is surely unfinished when it is interrupted.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dial = silent.local_addr().unwrap();
+    let dir = std::env::temp_dir().join(format!("wardial-resume-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hosts = dir.join("hosts");
+    let all: Vec<String> = (1..=20).map(|i| format!("127.77.0.{i}")).collect();
+    let lines: Vec<String> = all.iter().map(|a| format!("{a} {dial}")).collect();
+    std::fs::write(&hosts, lines.join("\n")).unwrap();
+    let resume = dir.join("scan.resume");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(["scan", "-i", hosts.to_str().unwrap(), "--json", "--all"])
+        .args(["-m", "threads", "-c", "3", "-t", "300ms", "--seed", "11"])
+        .args(["--resume-file", resume.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupted once its first probe has ended (so its Ctrl-C handler is surely installed).
+    let mut first = String::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
+        first.push(byte[0] as char);
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let mut seen = addresses(first.as_bytes());
+    seen.extend(addresses(&out.stdout));
+    assert!(seen.len() < all.len(), "{seen:?}");
+
+    // Another target set, and a damaged file: refused, nothing scanned.
+    let other = wardial(&["scan", "127.0.0.1", "--resume", resume.to_str().unwrap()]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        text(&other.stderr).contains("another target set"),
+        "{}",
+        text(&other.stderr)
+    );
+    assert!(other.stdout.is_empty());
+    let saved = std::fs::read_to_string(&resume).unwrap();
+    let damaged = dir.join("damaged.resume");
+    std::fs::write(&damaged, &saved[..saved.len() / 3]).unwrap();
+    let out = wardial(&["scan", "--resume", damaged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("truncated"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The rest, with the same targets given again (allowed: they are the same).
+    let rest = wardial(&[
+        "scan",
+        "-i",
+        hosts.to_str().unwrap(),
+        "--resume",
+        resume.to_str().unwrap(),
+    ]);
+    assert_eq!(rest.status.code(), Some(0), "{}", text(&rest.stderr));
+    assert!(
+        text(&rest.stderr).contains("complete"),
+        "{}",
+        text(&rest.stderr)
+    );
+    assert!(!resume.exists(), "a finished scan removes its resume file");
+    seen.extend(addresses(&rest.stdout));
+    seen.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every target exactly once");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -413,4 +514,85 @@ fn wait_for_sigint_handler(child: &std::process::Child) {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+}
+
+#[test]
+fn shards_of_a_dry_run_cover_the_range_once_and_exclusions_hold() {
+    // Dry runs open no socket; the port is never dialled.
+    let mut seen = Vec::new();
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let out = wardial(&[
+            "scan",
+            "127.0.0.0/22",
+            "--port",
+            "9",
+            "--shard",
+            &shard,
+            "--seed",
+            "7",
+            "--dry-run",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        seen.extend(text(&out.stdout).lines().map(str::to_string));
+    }
+    assert_eq!(seen.len(), 1024);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 1024, "no address twice");
+    // Not ascending: the order is shuffled.
+    assert_ne!(seen, sorted);
+
+    let exclude = std::env::temp_dir().join(format!("wardial-exclude-{}", std::process::id()));
+    std::fs::write(
+        &exclude,
+        "# the first half\n127.0.0.0/23\n127.0.2.7 # and one more\n",
+    )
+    .unwrap();
+    let out = wardial(&[
+        "scan",
+        "127.0.0.0/22",
+        "--dry-run",
+        "--order",
+        "sequential",
+        "--exclude",
+        exclude.to_str().unwrap(),
+    ]);
+    let lines = text(&out.stdout);
+    assert_eq!(lines.lines().count(), 511);
+    assert_eq!(lines.lines().next(), Some("127.0.2.0"));
+    assert!(!lines.lines().any(|l| l == "127.0.2.7"));
+    std::fs::write(&exclude, "127.0.0.0/33\n").unwrap();
+    let out = wardial(&[
+        "scan",
+        "127.0.0.0/22",
+        "--dry-run",
+        "--exclude",
+        exclude.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(":1: cannot exclude"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::remove_file(&exclude).unwrap();
+
+    for bad in ["0/4", "5/4", "1/0", "x"] {
+        let out = wardial(&[
+            "scan",
+            "127.0.0.0/22",
+            "--seed",
+            "1",
+            "--shard",
+            bad,
+            "--dry-run",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(text(&out.stderr).lines().count(), 1, "{bad}");
+    }
+    let out = wardial(&["scan", "127.0.0.1", "--rate", "0"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -1,0 +1,175 @@
+//! The resume file: what a stopped scan needs to go on where it stopped, and nothing twice.
+//!
+//! A scan walks its shard's positions `0, 1, 2, ...` through the seeded permutation (see
+//! [`crate::order`]), so where it is comes down to one number, `position`: every target before
+//! it is done. Probes finish out of order and a stop can leave a target taken but never probed,
+//! so a few targets after `position` may be done too: they are listed in `done`, and skipped
+//! when the scan resumes. Everything else that decides which targets come in which order
+//! (the targets, exclusions, port, seed, shard) is in the file too, so that `--resume FILE`
+//! needs nothing else, and a file that does not match what it is resumed with is refused.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Raised when the file's meaning changes; a file of another format is refused.
+const FORMAT: u32 = 1;
+
+/// The resume file's contents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeState {
+    /// The wardial version that wrote it: another version may order targets differently.
+    pub version: String,
+    pub format: u32,
+    /// The targets as given (`CIDR`, `ADDRESS`, or `ADDRESS HOST:PORT`).
+    pub targets: Vec<String>,
+    /// The exclusions, as the networks read from `--exclude` (not the file's name: the file
+    /// may change, the scan may not).
+    pub excludes: Vec<String>,
+    /// Whether the IANA special-purpose ranges are skipped (a public scan).
+    pub skip_special: bool,
+    pub port: u16,
+    /// `None` for sequential order.
+    pub seed: Option<u64>,
+    /// `I/N`.
+    pub shard: String,
+    /// How many targets the set held (a check that it is rebuilt the same).
+    pub set_len: u64,
+    /// Every target of the shard before this one is done.
+    pub position: u64,
+    /// Targets of the shard at or after `position` that are done too.
+    pub done: Vec<u64>,
+    /// The options of the scan, so the rest runs as the first part did.
+    pub model: String,
+    pub timeout_ms: u64,
+    pub max_connections: usize,
+    pub rate: Option<f64>,
+    pub user_agent: Option<String>,
+    pub all: bool,
+    pub json: bool,
+}
+
+impl ResumeState {
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self).expect("plain data serializes");
+        // Written next to its final name and renamed, so a crash mid-write never leaves a
+        // half-written resume file where a whole one was.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, text + "\n")
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| format!("cannot write resume file '{}': {e}", path.display()))
+    }
+
+    pub fn load(path: &Path) -> Result<ResumeState, String> {
+        let name = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read resume file '{name}': {e}"))?;
+        // The version first, from a loose reading: a file from another version may not parse
+        // as this version's format, and "another version" is the message it deserves.
+        let loose: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("resume file '{name}' is truncated or not a resume file: {e}"))?;
+        let version = loose["version"].as_str().unwrap_or("unknown");
+        if version != env!("CARGO_PKG_VERSION") || loose["format"] != FORMAT {
+            return Err(format!(
+                "resume file '{name}' was written by wardial {version}; this is {} (start the scan again)",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        serde_json::from_value(loose).map_err(|e| format!("resume file '{name}' is damaged: {e}"))
+    }
+
+    /// A new state for a scan that has not started.
+    pub fn header() -> (String, u32) {
+        (env!("CARGO_PKG_VERSION").to_string(), FORMAT)
+    }
+
+    /// The positions to skip, as a set.
+    pub fn done_set(&self) -> HashSet<u64> {
+        self.done.iter().copied().collect()
+    }
+}
+
+/// Where a stopped scan resumes: the lowest position not done, and the positions after it that
+/// are done. `next` is the first position never taken, `unfinished` the positions taken but not
+/// reported (a stop made the model drop them), `skipped` the positions a previous run had done.
+pub fn resume_point(
+    next: u64,
+    unfinished: &HashSet<u64>,
+    skipped: &HashSet<u64>,
+) -> (u64, Vec<u64>) {
+    let position = unfinished.iter().copied().min().unwrap_or(next).min(next);
+    let mut done: Vec<u64> = (position..next)
+        .filter(|p| !unfinished.contains(p))
+        .chain(skipped.iter().copied().filter(|&p| p >= next))
+        .collect();
+    done.sort_unstable();
+    done.dedup();
+    (position, done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> ResumeState {
+        let (version, format) = ResumeState::header();
+        ResumeState {
+            version,
+            format,
+            targets: vec!["127.0.0.0/20".into()],
+            excludes: vec![],
+            skip_special: false,
+            port: 8080,
+            seed: Some(7),
+            shard: "1/4".into(),
+            set_len: 4096,
+            position: 10,
+            done: vec![12],
+            model: "tokio".into(),
+            timeout_ms: 500,
+            max_connections: 64,
+            rate: None,
+            user_agent: None,
+            all: true,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn the_point_is_the_first_target_not_done() {
+        let none = HashSet::new();
+        // Everything taken was reported: go on from the next.
+        assert_eq!(resume_point(10, &none, &none), (10, vec![]));
+        // 7 and 9 were taken and dropped: 7 first, then skip 8.
+        let dropped: HashSet<u64> = [7, 9].into();
+        assert_eq!(resume_point(10, &dropped, &none), (7, vec![8]));
+        // A previous run did 12 already: it stays done.
+        let earlier: HashSet<u64> = [12].into();
+        assert_eq!(resume_point(10, &dropped, &earlier), (7, vec![8, 12]));
+    }
+
+    #[test]
+    fn a_file_round_trips_and_bad_files_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wardial-resume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scan.resume");
+        state().save(&path).unwrap();
+        assert_eq!(ResumeState::load(&path).unwrap(), state());
+
+        // Truncated.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let err = ResumeState::load(&path).unwrap_err();
+        assert!(err.contains("truncated"), "{err}");
+        // Another version.
+        std::fs::write(&path, text.replace(env!("CARGO_PKG_VERSION"), "0.0.1")).unwrap();
+        let err = ResumeState::load(&path).unwrap_err();
+        assert!(err.contains("written by wardial 0.0.1"), "{err}");
+        // Not there.
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(ResumeState::load(&path)
+            .unwrap_err()
+            .contains("cannot read"));
+    }
+}
