@@ -190,11 +190,14 @@ impl ScanOptions {
 /// Where a stopped scan writes its resume file unless told otherwise.
 pub const RESUME_FILE: &str = "wardial-resume.json";
 
-/// Spaces the starts of probes evenly: at most one every `interval`, never a burst. A model
-/// takes its next target when it has a free slot, so the pacer waits there, in the targets'
-/// iterator; an event loop that takes a target is held for at most one interval (2 ms at
-/// 500/s). After a stall (every connection busy) it starts again from now instead of catching
-/// up with a burst of the starts it missed.
+/// Spaces the starts of probes evenly: one every `interval`, on a fixed schedule. A model takes
+/// its next target when it has a free slot, so the pacer waits there, in the targets' iterator;
+/// an event loop that takes a target is held for at most one interval (2 ms at 500/s).
+///
+/// A model that comes late for its slot (its loop was busy) may catch up, but by at most
+/// [`Pacer::SLACK`]: so a single-threaded loop still holds the rate, and after a long stall
+/// (every connection busy for a second) the scan goes on at the rate instead of starting a
+/// second's worth of probes at once.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
@@ -209,9 +212,13 @@ impl Pacer {
         }
     }
 
+    /// How far behind its schedule the pacer may be and still catch up.
+    pub const SLACK: Duration = Duration::from_millis(20);
+
     /// When the next start may happen, given that it is now `now`; and books it.
     pub fn book(&mut self, now: Instant) -> Instant {
-        let slot = self.next.map_or(now, |next| next.max(now));
+        let earliest = now.checked_sub(Self::SLACK).unwrap_or(now);
+        let slot = self.next.map_or(now, |next| next.max(earliest));
         self.next = Some(slot + self.interval);
         slot
     }
@@ -676,11 +683,15 @@ mod tests {
         for (i, slot) in slots.iter().enumerate() {
             assert_eq!(*slot, t0 + ms(2 * i as u64));
         }
-        // Asked late (every connection was busy for a second): the next start is now, and the
-        // one after it a whole interval later, not a burst that catches up.
+        // A little late (a busy loop): the missed slots are caught up, on the schedule.
+        assert_eq!(pacer.book(t0 + ms(15)), t0 + ms(10));
+        // Asked late (every connection was busy for a second): only the last 20 ms of missed
+        // slots are caught up (ten starts at once, not five hundred), then the schedule goes on.
         let late = t0 + ms(1000);
-        assert_eq!(pacer.book(late), late);
-        assert_eq!(pacer.book(late), late + ms(2));
+        let slots: Vec<Instant> = (0..12).map(|_| pacer.book(late)).collect();
+        assert_eq!(slots.iter().filter(|&&s| s <= late).count(), 11);
+        assert_eq!(slots[0], late - ms(20));
+        assert_eq!(slots[11], late + ms(2));
     }
 
     #[test]
