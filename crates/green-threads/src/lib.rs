@@ -41,11 +41,12 @@ use wardial_probe::{
 
 /// The stack of one probe: 32 KiB.
 ///
-/// A probe's deepest path is a read: its 1 KiB buffer, the exchange's parse (httparse, on the
-/// status line alone), and the system call; error paths add an `io::Error`. Measured: every path
-/// the conformance suite takes (every simnet behaviour, every error, every deadline) runs in a
-/// quarter of this in a debug build, which uses far more stack than a release one (a test runs
-/// the suite at [`STACK_SIZE`] / 4). So 32 KiB leaves room for what a student adds, and costs
+/// A probe's deepest path is a read: its 1 KiB buffer, the exchange's parse (the status line,
+/// then the headers and title it reads on for), and the system call; error paths add an
+/// `io::Error`. Measured: every path the conformance suite takes (every simnet behaviour, every
+/// error, every deadline) runs in half of this in a debug build, which uses far more stack than
+/// a release one (a test runs the suite at [`STACK_SIZE`] / 2; a quarter was enough before the
+/// exchange read past the status line). So 32 KiB leaves room for what a student adds, and costs
 /// only the pages a probe touches: the rest is reserved address space, never backed by memory.
 /// A probe that overflows hits a guard page and the process stops; it cannot corrupt memory.
 pub const STACK_SIZE: usize = 32 * 1024;

@@ -8,6 +8,11 @@
 //!
 //! - only the status line decides [`Outcome::Http`]: whatever follows it (a malformed header, a
 //!   reset, silence) never changes that, and how TCP splits the bytes never changes anything;
+//! - after the status line the exchange reads on, within [`MAX_READ`] and the deadline, for what
+//!   the server says about itself (its `Server` header and the page's `<title>`: [`About`]), and
+//!   stops as soon as nothing more is worth waiting for (the title, the end of the head without
+//!   one, a body that is not HTML, the whole `Content-Length`); a peer that closes, resets or
+//!   falls silent meanwhile is still a server, described as far as it got;
 //! - blank lines before the status line are skipped (RFC 9112 §2.2), never taken for its end;
 //! - interim `1xx` answers (`100 Continue`, `103 Early Hints`) are skipped to the final status;
 //!   an interim answer that no final one follows is still an HTTP answer, with its own status
@@ -20,7 +25,7 @@
 use std::io;
 use std::sync::OnceLock;
 
-use crate::{IoFailure, Outcome};
+use crate::{About, IoFailure, Label, Outcome};
 
 /// The most a probe reads before it gives up on finding a (final) status line. A status line is
 /// a few dozen bytes; a peer that sends more than this without one is not speaking HTTP, and
@@ -101,6 +106,19 @@ pub struct Exchange {
     line_start: usize,
     /// The status of the last interim (`1xx`) answer, while waiting for the final one.
     interim: Option<u16>,
+    /// The final status, once its line has arrived: from then on the host is a server, and the
+    /// exchange only reads on to describe it.
+    status: Option<u16>,
+    /// Where the next header line starts in `received`, after the final status line.
+    next_header: usize,
+    /// Where the body starts, once the head's blank line has arrived.
+    body_start: Option<usize>,
+    /// What the `Content-Type` said: HTML or not (`None`: not said).
+    html: Option<bool>,
+    /// What the `Content-Length` said.
+    length: Option<usize>,
+    /// What the server has said about itself so far.
+    about: About,
     /// Set once decided: later calls give the same outcome.
     decided: Option<Outcome>,
 }
@@ -122,7 +140,11 @@ impl Exchange {
         let room = MAX_READ - self.received.len();
         self.received
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
-        match self.parse() {
+        let outcome = match self.status {
+            None => self.parse(),
+            Some(_) => self.describe(),
+        };
+        match outcome {
             Some(outcome) => Step::Done(self.decide(outcome)),
             None => Step::NeedMore,
         }
@@ -137,6 +159,8 @@ impl Exchange {
             return outcome;
         }
         let outcome = match err.kind() {
+            // After the status line the host is a server, whatever happens next.
+            _ if self.status.is_some() => self.ended(),
             ConnectionRefused => Outcome::Refused,
             // Closed or reset under us: a reader sees ConnectionReset (or UnexpectedEof from a
             // `read_exact`-style helper), a writer whose peer has gone sees BrokenPipe.
@@ -154,9 +178,10 @@ impl Exchange {
         if let Some(outcome) = self.decided {
             return outcome;
         }
-        let outcome = match self.interim {
-            Some(status) => Outcome::Http { status },
-            None => Outcome::Timeout,
+        let outcome = match (self.status, self.interim) {
+            (Some(_), _) => self.ended(),
+            (None, Some(status)) => Outcome::http(status),
+            (None, None) => Outcome::Timeout,
         };
         self.decide(outcome)
     }
@@ -171,10 +196,17 @@ impl Exchange {
         outcome
     }
 
-    /// The stream ended (a close or a reset) before a final status line.
+    /// The stream ended (a close or a reset): a server if a status line came, described as far
+    /// as it got.
     fn ended(&self) -> Outcome {
+        if let Some(status) = self.status {
+            return Outcome::Http {
+                status,
+                about: self.about,
+            };
+        }
         match self.interim {
-            Some(status) => Outcome::Http { status },
+            Some(status) => Outcome::http(status),
             None if self.received.is_empty() => Outcome::Closed,
             // Some bytes, but not a whole status line: whatever it was, it was not HTTP.
             None => Outcome::NotHttp,
@@ -208,7 +240,10 @@ impl Exchange {
                 _ => return Some(self.not_a_status_line()),
             };
             if !(100..200).contains(&status) || status == 101 {
-                return Some(Outcome::Http { status });
+                // Decided: a server. What follows only describes it.
+                self.status = Some(status);
+                self.next_header = self.line_start + end + 1;
+                return self.describe();
             }
             // An interim answer: skip its header block (to its blank line) and look again.
             self.interim = Some(status);
@@ -225,10 +260,112 @@ impl Exchange {
     /// answered in HTTP; before one, it is not speaking HTTP.
     fn not_a_status_line(&self) -> Outcome {
         match self.interim {
-            Some(status) => Outcome::Http { status },
+            Some(status) => Outcome::http(status),
             None => Outcome::NotHttp,
         }
     }
+
+    /// After the final status line: reads the header lines that have arrived whole, then the
+    /// body for a title. `Some` once there is nothing more worth waiting for.
+    ///
+    /// Header lines are read one by one, not by a strict parser: a header that breaks the rules
+    /// (a space before the colon, a folded line, a NUL) is skipped, and the `Server` line
+    /// beside it still counts. Nothing here can turn a server into something else.
+    fn describe(&mut self) -> Option<Outcome> {
+        let full = self.received.len() >= MAX_READ;
+        while self.body_start.is_none() {
+            let rest = &self.received[self.next_header..];
+            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                return full.then(|| self.ended());
+            };
+            let line = &rest[..nl];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.next_header += nl + 1;
+            if line.is_empty() {
+                self.body_start = Some(self.next_header);
+                break;
+            }
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(&line[..colon])
+                .trim()
+                .to_ascii_lowercase();
+            let value = String::from_utf8_lossy(&line[colon + 1..]);
+            let value = value.trim();
+            match name.as_str() {
+                "server" => self.about.server = Label::new(value),
+                "content-type" => {
+                    self.html = Some(value.to_ascii_lowercase().contains("html"));
+                }
+                "content-length" => self.length = value.parse().ok(),
+                _ => {}
+            }
+        }
+        let body = &self.received[self.body_start.unwrap_or(self.received.len())..];
+        if self.html == Some(false) || self.length == Some(0) {
+            return Some(self.ended());
+        }
+        match title(body) {
+            Title::Found(text) => {
+                self.about.title = Label::new(&text);
+                Some(self.ended())
+            }
+            Title::None => Some(self.ended()),
+            Title::NotYet => {
+                let whole = self.length.is_some_and(|n| body.len() >= n);
+                (whole || full).then(|| self.ended())
+            }
+        }
+    }
+}
+
+/// What a body says of its title so far.
+#[derive(Debug, PartialEq)]
+enum Title {
+    /// The title's text, its white space collapsed and its common entities decoded.
+    Found(String),
+    /// The head ended (or the body began) without one: none will come.
+    None,
+    /// Neither yet: read on.
+    NotYet,
+}
+
+/// Looks for `<title>...</title>` in the part of a page that has arrived. Hand-written rather
+/// than an HTML parser: this needs one element of a page's first few kilobytes, on bytes that
+/// may stop anywhere, and a full parser (html5ever) would be most of this crate's code.
+fn title(body: &[u8]) -> Title {
+    let Some(open) = find_ignoring_case(body, b"<title") else {
+        let ended = find_ignoring_case(body, b"</head").is_some()
+            || find_ignoring_case(body, b"<body").is_some();
+        return if ended { Title::None } else { Title::NotYet };
+    };
+    let after = &body[open..];
+    let Some(gt) = after.iter().position(|&b| b == b'>') else {
+        return Title::NotYet;
+    };
+    let text = &after[gt + 1..];
+    let Some(close) = find_ignoring_case(text, b"</title") else {
+        return Title::NotYet;
+    };
+    let raw = String::from_utf8_lossy(&text[..close]);
+    let decoded = raw
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let collapsed: Vec<&str> = decoded.split_whitespace().collect();
+    match collapsed.join(" ") {
+        t if t.is_empty() => Title::None,
+        t => Title::Found(t),
+    }
+}
+
+fn find_ignoring_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Parses a status line, or the beginning of one: `Ok(Some(status))` for a whole valid line,
@@ -266,9 +403,10 @@ fn blank_line_end(bytes: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// A peer that sends `chunks` and closes, as an HTTP/1.0 server does after its answer.
     fn run(chunks: &[&[u8]]) -> Option<Outcome> {
         let mut ex = Exchange::new();
-        for chunk in chunks {
+        for chunk in chunks.iter().chain([&&b""[..]]) {
             if let Step::Done(o) = ex.on_read(chunk) {
                 return Some(o);
             }
@@ -277,7 +415,7 @@ mod tests {
     }
 
     const fn http(status: u16) -> Option<Outcome> {
-        Some(Outcome::Http { status })
+        Some(Outcome::http(status))
     }
 
     #[test]
@@ -314,12 +452,11 @@ mod tests {
         let mut ex = Exchange::new();
         for (i, b) in line.iter().enumerate() {
             let step = ex.on_read(std::slice::from_ref(b));
-            if i + 1 < line.len() {
-                assert_eq!(step, Step::NeedMore, "after {} bytes", i + 1);
-            } else {
-                assert_eq!(step, Step::Done(Outcome::Http { status: 301 }));
-            }
+            // Even once the status line is whole: the exchange reads on for the headers.
+            assert_eq!(step, Step::NeedMore, "after {} bytes", i + 1);
         }
+        // Whatever ends the stream now, the peer is a server.
+        assert_eq!(ex.on_deadline(), Outcome::http(301));
     }
 
     #[test]
@@ -397,11 +534,11 @@ mod tests {
         // Waiting for the final status, the interim one stands if nothing else comes.
         let mut ex = Exchange::new();
         assert_eq!(ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\n"), Step::NeedMore);
-        assert_eq!(ex.on_deadline(), Outcome::Http { status: 100 });
+        assert_eq!(ex.on_deadline(), Outcome::http(100));
         let mut ex = Exchange::new();
         assert_eq!(
             ex.on_read(b"HTTP/1.1 100 Continue\r\n\r\nSSH-"),
-            Step::Done(Outcome::Http { status: 100 })
+            Step::Done(Outcome::http(100))
         );
     }
 
@@ -422,6 +559,94 @@ mod tests {
         assert!(ex.received() <= MAX_READ);
     }
 
+    fn described(outcome: Option<Outcome>) -> (Option<String>, Option<String>) {
+        let about = outcome.and_then(|o| o.about().copied()).unwrap_or_default();
+        (
+            about.server.map(|l| l.to_string()),
+            about.title.map(|l| l.to_string()),
+        )
+    }
+
+    #[test]
+    fn what_the_server_says_about_itself() {
+        let page = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n\r\n<html><head><TITLE>\n  Welcome &amp;\n hello </TITLE></head>";
+        // Decided as soon as the title has arrived, without waiting for the close.
+        let mut ex = Exchange::new();
+        let Step::Done(outcome) = ex.on_read(page) else {
+            panic!("the title had arrived")
+        };
+        assert_eq!(outcome, Outcome::http(200));
+        let want = (Some("nginx/1.22.1".into()), Some("Welcome & hello".into()));
+        assert_eq!(described(Some(outcome)), want);
+        // However TCP splits it.
+        let chunks: Vec<&[u8]> = page.chunks(7).collect();
+        assert_eq!(described(run(&chunks)), want);
+
+        // Not HTML: done at the end of the head, with the server and no title.
+        let mut ex = Exchange::new();
+        let step = ex
+            .on_read(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nServer: api\r\n\r\n{");
+        assert_eq!(
+            described(match step {
+                Step::Done(o) => Some(o),
+                _ => None,
+            }),
+            (Some("api".into()), None)
+        );
+        // The head ends without a title: none will come.
+        let mut ex = Exchange::new();
+        let step = ex.on_read(b"HTTP/1.1 200 OK\r\n\r\n<html><body>hi");
+        assert!(matches!(step, Step::Done(o) if o.about().unwrap().title.is_none()));
+        // The whole Content-Length arrived: nothing more to wait for.
+        let mut ex = Exchange::new();
+        assert!(matches!(
+            ex.on_read(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno"),
+            Step::Done(_)
+        ));
+        // A header that breaks the rules is skipped; the Server line beside it still counts.
+        let out =
+            run(&[b"HTTP/1.1 302 Found\r\nLocation : /x\r\nX-Nul: a\x00b\r\nServer: odd\r\n\r\n"]);
+        assert_eq!(described(out), (Some("odd".into()), None));
+        // A long title is cut to fit, at a character boundary.
+        let long = format!("HTTP/1.1 200 OK\r\n\r\n<title>{}</title>", "é".repeat(100));
+        let (_, title) = described(run(&[long.as_bytes()]));
+        assert_eq!(title.unwrap().chars().count(), crate::Label::CAPACITY / 2);
+    }
+
+    #[test]
+    fn headers_that_trickle_are_still_a_server() {
+        // The status line, then a header a byte at a time, then silence until the deadline.
+        let mut ex = Exchange::new();
+        assert_eq!(ex.on_read(b"HTTP/1.1 200 OK\r\n"), Step::NeedMore);
+        for b in b"Server: slow\r\nX-Pad" {
+            assert_eq!(ex.on_read(std::slice::from_ref(b)), Step::NeedMore);
+        }
+        let outcome = ex.on_deadline();
+        assert_eq!(outcome, Outcome::http(200));
+        assert_eq!(described(Some(outcome)), (Some("slow".into()), None));
+        // A reset after the status line: still a server.
+        let mut ex = Exchange::new();
+        ex.on_read(b"HTTP/1.1 500 Oops\r\nServer: x");
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(ex.on_error(&reset), Outcome::http(500));
+    }
+
+    #[test]
+    fn a_page_that_never_ends_is_read_to_the_bound() {
+        let mut ex = Exchange::new();
+        assert_eq!(
+            ex.on_read(b"HTTP/1.1 200 OK\r\nServer: s\r\n\r\n"),
+            Step::NeedMore
+        );
+        let filler = [b'a'; 1000];
+        let outcome = (0..100).find_map(|_| match ex.on_read(&filler) {
+            Step::Done(o) => Some(o),
+            Step::NeedMore => None,
+        });
+        assert_eq!(outcome, Some(Outcome::http(200)));
+        assert!(ex.received() <= MAX_READ);
+    }
+
     #[test]
     fn many_headers_still_count_as_http() {
         let mut resp = b"HTTP/1.1 200 OK\r\n".to_vec();
@@ -436,10 +661,8 @@ mod tests {
         assert_eq!(Exchange::new().on_read(b""), Step::Done(Outcome::Closed));
         let mut ex = Exchange::new();
         assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
-        assert_eq!(
-            ex.on_read(b"04 No Content\r\n"),
-            Step::Done(Outcome::Http { status: 204 })
-        );
+        assert_eq!(ex.on_read(b"04 No Content\r\n"), Step::NeedMore);
+        assert_eq!(ex.on_read(b""), Step::Done(Outcome::http(204)));
         let mut ex = Exchange::new();
         assert_eq!(ex.on_read(b"HTTP/1.0 2"), Step::NeedMore);
         assert_eq!(ex.on_read(b""), Step::Done(Outcome::NotHttp));
@@ -461,8 +684,8 @@ mod tests {
         // Whatever follows a decision does not change it.
         let mut ex = Exchange::new();
         ex.on_read(b"HTTP/1.1 200 OK\r\n");
-        assert_eq!(ex.on_error(&reset), Outcome::Http { status: 200 });
-        assert_eq!(ex.on_deadline(), Outcome::Http { status: 200 });
+        assert_eq!(ex.on_error(&reset), Outcome::http(200));
+        assert_eq!(ex.on_deadline(), Outcome::http(200));
         // Any other error keeps what the OS said.
         let emfile = io::Error::from_raw_os_error(24);
         let Outcome::Error(failure) = Exchange::new().on_error(&emfile) else {

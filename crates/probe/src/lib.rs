@@ -67,8 +67,9 @@ impl Target {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// An HTTP status line came back (any status; redirects are not followed). Interim `1xx`
-    /// answers are skipped to the final one.
-    Http { status: u16 },
+    /// answers are skipped to the final one. `about` is what the server said about itself, as
+    /// far as it came: description only, never part of what the answer is (see [`About`]).
+    Http { status: u16, about: About },
     /// Bytes came back, but not an HTTP status line.
     NotHttp,
     /// Nothing listens there (a TCP reset to our SYN).
@@ -118,7 +119,96 @@ impl fmt::Display for IoFailure {
     }
 }
 
+/// What a web server said about itself: its `Server` header and its page's `<title>`, where
+/// they came within [`http::MAX_READ`] bytes and the probe's deadline.
+///
+/// It describes a host and never classifies one: two outcomes that differ only here are equal
+/// (`==` and `Hash` ignore it), so the ground truth, which cannot know what a real server calls
+/// itself, still decides what is right. Fixed-size and `Copy`, like the rest of an [`Outcome`]:
+/// each value is cut to [`Label::CAPACITY`] bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About {
+    pub server: Option<Label>,
+    pub title: Option<Label>,
+}
+
+impl PartialEq for About {
+    fn eq(&self, _: &About) -> bool {
+        true
+    }
+}
+
+impl Eq for About {}
+
+impl std::hash::Hash for About {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+/// A short text kept inline (no allocation, so an [`Outcome`] stays `Copy`): at most
+/// [`Label::CAPACITY`] bytes of UTF-8, cut at a character boundary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    len: u8,
+    bytes: [u8; Label::CAPACITY],
+}
+
+impl Label {
+    pub const CAPACITY: usize = 80;
+
+    /// `text`, cut to fit; `None` if nothing is left.
+    pub fn new(text: &str) -> Option<Label> {
+        let mut end = text.len().min(Label::CAPACITY);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            return None;
+        }
+        let mut bytes = [0; Label::CAPACITY];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Some(Label {
+            len: end as u8,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("cut at a boundary")
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Outcome {
+    /// An HTTP answer with `status` and nothing said about the server.
+    pub const fn http(status: u16) -> Outcome {
+        Outcome::Http {
+            status,
+            about: About {
+                server: None,
+                title: None,
+            },
+        }
+    }
+
+    /// What the server said about itself, for [`Outcome::Http`].
+    pub fn about(&self) -> Option<&About> {
+        match self {
+            Outcome::Http { about, .. } => Some(about),
+            _ => None,
+        }
+    }
+
     pub fn is_server(&self) -> bool {
         matches!(self, Outcome::Http { .. })
     }
@@ -139,7 +229,7 @@ impl Outcome {
     /// The HTTP status, for [`Outcome::Http`].
     pub fn status(&self) -> Option<u16> {
         match self {
-            Outcome::Http { status } => Some(*status),
+            Outcome::Http { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -148,7 +238,7 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Http { status } => write!(f, "http {status}"),
+            Outcome::Http { status, .. } => write!(f, "http {status}"),
             Outcome::Error(failure) => write!(f, "error ({failure})"),
             other => f.write_str(other.kind()),
         }
@@ -573,11 +663,7 @@ mod tests {
         let mut on = |_f: Finding| seen += 1;
         let mut report = Report::new(&mut on);
         let t = Target::direct(Ipv4Addr::LOCALHOST, 80);
-        for outcome in [
-            Outcome::Http { status: 200 },
-            Outcome::Timeout,
-            Outcome::Timeout,
-        ] {
+        for outcome in [Outcome::http(200), Outcome::Timeout, Outcome::Timeout] {
             report.finding(Finding {
                 target: t,
                 outcome,

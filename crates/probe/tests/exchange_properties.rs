@@ -40,7 +40,7 @@ fn outcome(answer: &[u8], cuts: &[usize], ending: Ending) -> Outcome {
 }
 
 const fn http(status: u16) -> Outcome {
-    Outcome::Http { status }
+    Outcome::http(status)
 }
 
 /// Answers with what they must give when the stream ends (by a close or a reset) and when the

@@ -108,6 +108,9 @@ pub mod clause {
     pub const SUMMARY: &str = "[summary]";
     /// Targets are taken lazily: a range can hold 2^32 of them.
     pub const LAZY: &str = "[lazy targets]";
+    /// A live host's finding carries what it said about itself (its `Server` and `<title>`),
+    /// as the shared exchange read it.
+    pub const DESCRIBED: &str = "[described]";
 }
 
 /// How far a model may run ahead of its findings when taking targets, beyond the probes it has
@@ -209,6 +212,24 @@ pub fn check(probe: &dyn Probe, expect: Expect) {
                     behaviour.name()
                 ),
             );
+        }
+        if matches!(behaviour, Behaviour::Live { .. }) && f.outcome.is_server() {
+            let about = f.outcome.about().copied().unwrap_or_default();
+            let (server, title) = (
+                about.server.map(|l| l.to_string()),
+                about.title.map(|l| l.to_string()),
+            );
+            let want = format!("simulated host {}", f.target.addr);
+            if server.as_deref() != Some(crate::SERVER_HEADER) || title.as_deref() != Some(&want) {
+                problem(
+                    DESCRIBED,
+                    format!(
+                        "{}: server {server:?}, title {title:?}; the host sent {:?} and {want:?}",
+                        f.target.addr,
+                        crate::SERVER_HEADER
+                    ),
+                );
+            }
         }
         // Loose on purpose: this catches a probe held by a hostile peer, not a slow machine.
         if f.elapsed > expect.timeout + Duration::from_secs(2) {

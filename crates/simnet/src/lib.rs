@@ -19,3 +19,7 @@ pub mod world;
 
 pub use server::{Simnet, Stats};
 pub use world::{Behaviour, Mix, Truth, World};
+
+/// The `Server` header every live host sends (and its page's title is `simulated host ADDR`),
+/// so the suite can check that a finding carries what the host said about itself.
+pub const SERVER_HEADER: &str = "wardial-simnet";

@@ -387,13 +387,14 @@ async fn wait_unless_gone(stream: &mut TcpStream, latency: Duration) -> bool {
 
 /// A status line, headers and a small body naming the host.
 fn response(status: u16, host: Option<Ipv4Addr>) -> String {
+    let host = host.map(|a| a.to_string()).unwrap_or_default();
     let body = format!(
-        "<html><body>simulated host {}</body></html>\n",
-        host.map(|a| a.to_string()).unwrap_or_default()
+        "<html><head><title>simulated host {host}</title></head><body>simulated host {host}</body></html>\n"
     );
     format!(
-        "HTTP/1.1 {status} {}\r\nServer: wardial-simnet\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {}\r\nServer: {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         reason(status),
+        crate::SERVER_HEADER,
         body.len()
     )
 }

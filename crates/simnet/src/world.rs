@@ -257,26 +257,22 @@ impl World {
         };
         match self.behaviour(addr) {
             Behaviour::Live { latency, status } => {
-                by_time(latency, Outcome::Http { status }, Outcome::Timeout)
+                by_time(latency, Outcome::http(status), Outcome::Timeout)
             }
             Behaviour::Refused => Truth::Exactly(Outcome::Refused),
             Behaviour::Blackhole | Behaviour::Filtered => Truth::Exactly(Outcome::Timeout),
-            Behaviour::Trickle => by_time(
-                self.trickle_time(),
-                Outcome::Http { status: 200 },
-                Outcome::Timeout,
-            ),
+            Behaviour::Trickle => {
+                by_time(self.trickle_time(), Outcome::http(200), Outcome::Timeout)
+            }
             Behaviour::Garbage | Behaviour::PartialReset => Truth::Exactly(Outcome::NotHttp),
-            Behaviour::Endless => Truth::Exactly(Outcome::Http { status: 200 }),
+            Behaviour::Endless => Truth::Exactly(Outcome::http(200)),
             Behaviour::Reset => Truth::Exactly(Outcome::Closed),
             // The interim answer came, so the host speaks HTTP even if the final one is late.
-            Behaviour::Interim { latency, status } => by_time(
-                latency,
-                Outcome::Http { status },
-                Outcome::Http { status: 100 },
-            ),
+            Behaviour::Interim { latency, status } => {
+                by_time(latency, Outcome::http(status), Outcome::http(100))
+            }
             Behaviour::BadHeader { status } | Behaviour::BlankLine { status } => {
-                Truth::Exactly(Outcome::Http { status })
+                Truth::Exactly(Outcome::http(status))
             }
         }
     }
@@ -360,7 +356,7 @@ mod tests {
         let Behaviour::Live { status, .. } = w.behaviour(a) else {
             panic!("all live")
         };
-        let http = Outcome::Http { status };
+        let http = Outcome::http(status);
         assert_eq!(w.truth(a, ms(200)), Truth::Exactly(http));
         assert_eq!(w.truth(a, ms(50)), Truth::Exactly(Outcome::Timeout));
         // A near miss either way: within 25 ms (or 5%) of the timeout, either outcome is right.
@@ -388,7 +384,7 @@ mod tests {
         assert_eq!(w.truth(a, ms(100)), Truth::Exactly(Outcome::Timeout));
         assert_eq!(
             w.truth(a, Duration::from_secs(1)),
-            Truth::Exactly(Outcome::Http { status: 200 })
+            Truth::Exactly(Outcome::http(200))
         );
         assert_eq!(w.expected_wait(a, ms(100)), ms(100));
         assert_eq!(w.expected_wait(a, Duration::from_secs(1)), w.trickle_time());
@@ -418,16 +414,16 @@ mod tests {
         let (Behaviour::Interim { status, .. }, truth) = truth_of("interim", ms(10)) else {
             panic!("interim")
         };
-        assert_eq!(truth, Truth::Exactly(Outcome::Http { status }));
+        assert_eq!(truth, Truth::Exactly(Outcome::http(status)));
         // The final status comes too late: the interim one stands.
         let (_, truth) = truth_of("interim", ms(5000));
-        assert_eq!(truth, Truth::Exactly(Outcome::Http { status: 100 }));
+        assert_eq!(truth, Truth::Exactly(Outcome::http(100)));
         for kind in ["bad-header", "blank-line"] {
             let (b, truth) = truth_of(kind, ms(0));
             let (Behaviour::BadHeader { status } | Behaviour::BlankLine { status }) = b else {
                 panic!("{kind}")
             };
-            assert_eq!(truth, Truth::Exactly(Outcome::Http { status }));
+            assert_eq!(truth, Truth::Exactly(Outcome::http(status)));
         }
     }
 }

@@ -346,6 +346,11 @@ struct JsonFinding {
     status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The `Server` header and the page's `<title>`, where the server sent them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
     ms: u64,
 }
 
@@ -360,6 +365,16 @@ pub fn json_line(f: &Finding) -> String {
             Outcome::Error(failure) => Some(failure.to_string()),
             _ => None,
         },
+        server: f
+            .outcome
+            .about()
+            .and_then(|a| a.server)
+            .map(|l| l.to_string()),
+        title: f
+            .outcome
+            .about()
+            .and_then(|a| a.title)
+            .map(|l| l.to_string()),
         ms: f.elapsed.as_millis() as u64,
     };
     serde_json::to_string(&line).expect("plain data serializes")
@@ -367,10 +382,20 @@ pub fn json_line(f: &Finding) -> String {
 
 pub fn human_line(f: &Finding) -> String {
     match f.outcome {
-        Outcome::Http { status } => format!(
-            "server at http://{}:{} ({status})",
-            f.target.addr, f.target.port
-        ),
+        Outcome::Http { status, about } => {
+            // What it says about itself after the status: `(200, nginx/1.22.1, "Welcome")`.
+            let mut said = status.to_string();
+            if let Some(server) = about.server {
+                said.push_str(&format!(", {server}"));
+            }
+            if let Some(title) = about.title {
+                said.push_str(&format!(", {:?}", title.as_str()));
+            }
+            format!(
+                "server at http://{}:{} ({said})",
+                f.target.addr, f.target.port
+            )
+        }
         other => format!(
             "{}:{} {other} ({} ms)",
             f.target.addr,
@@ -624,8 +649,25 @@ mod tests {
     }
 
     #[test]
+    fn what_a_server_says_about_itself() {
+        let about = wardial_probe::About {
+            server: wardial_probe::Label::new("nginx/1.22.1"),
+            title: wardial_probe::Label::new("Welcome \"home\""),
+        };
+        let f = finding(Outcome::Http { status: 200, about });
+        assert_eq!(
+            human_line(&f),
+            r#"server at http://127.0.0.1:8080 (200, nginx/1.22.1, "Welcome \"home\"")"#
+        );
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"http","status":200,"server":"nginx/1.22.1","title":"Welcome \"home\"","ms":12}"#
+        );
+    }
+
+    #[test]
     fn lines_for_people_and_programs() {
-        let f = finding(Outcome::Http { status: 200 });
+        let f = finding(Outcome::http(200));
         assert_eq!(human_line(&f), "server at http://127.0.0.1:8080 (200)");
         assert_eq!(
             json_line(&f),

@@ -17,7 +17,8 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A one-shot HTTP server on a free loopback port; answers every connection with 200.
+/// An HTTP server on a free loopback port; answers every connection with 200 and a page that
+/// says what it is, as a real web server does.
 fn http_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -26,7 +27,13 @@ fn http_server() -> u16 {
             let Ok(mut conn) = conn else { continue };
             let mut buf = [0u8; 1024];
             let _ = conn.read(&mut buf);
-            let _ = conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+            let page =
+                "<!doctype html><html><head><title>It works &amp; more</title></head></html>";
+            let answer = format!(
+                "HTTP/1.0 200 OK\r\nServer: Apache/2.4.62 (Debian)\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = conn.write_all(answer.as_bytes());
         }
     });
     port
@@ -129,14 +136,11 @@ fn every_model_scans_from_a_targets_file() {
     let port = http_server().to_string();
     let file = std::env::temp_dir().join(format!("wardial-in-{}", std::process::id()));
     std::fs::write(&file, "# lab\n127.0.0.1\n127.0.0.2 # nobody\n").unwrap();
-    for model in [
-        "blocking",
-        "blocking-ureq",
-        "threads",
-        "callbacks",
-        "tokio",
-        "smol",
-    ] {
+    // Every model that can run here (io_uring may be refused).
+    for model in wardial::models::NAMES
+        .into_iter()
+        .filter(|m| matches!(wardial::models::build(m), Some(Ok(_))))
+    {
         let out = wardial(&[
             "scan",
             "-i",
@@ -158,6 +162,9 @@ fn every_model_scans_from_a_targets_file() {
             (&server["outcome"], &server["status"]),
             (&"http".into(), &200.into())
         );
+        // What the server says about itself, through the shared exchange, in every model.
+        assert_eq!(server["server"], "Apache/2.4.62 (Debian)", "{model}");
+        assert_eq!(server["title"], "It works & more", "{model}");
     }
     std::fs::remove_file(&file).unwrap();
 }
