@@ -429,6 +429,17 @@ pub fn summary_line(s: &ScanSummary, interrupted: bool) -> String {
     )
 }
 
+/// A rough duration for a person: `42 s`, `7 min`, `3.5 h`.
+fn human_duration(secs: f64) -> String {
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 7200.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
+}
+
 /// How a scan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
@@ -562,7 +573,7 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<ScanResult, Failure> 
     let bar = ProgressBar::with_draw_target(Some(left), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template(
-            "[{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {per_sec:.0} ({eta} left) {msg}",
+            "[{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {msg}",
         )
         .expect("a valid template"),
     );
@@ -585,9 +596,17 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<ScanResult, Failure> 
             shown = true;
         }
         bar.inc(1);
-        if f.outcome.is_server() {
-            servers += 1;
-            bar.set_message(format!("{servers} found"));
+        servers += u64::from(f.outcome.is_server());
+        // The rate and the time left, from the whole scan so far: indicatif's own estimates
+        // weigh the last few seconds, which a paced or bursty scan makes jump.
+        let done = bar.position();
+        if done % 64 == 1 || f.outcome.is_server() {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            let left = left.saturating_sub(done) as f64 / rate.max(1e-3);
+            bar.set_message(format!(
+                "{rate:.0} probes/s, {} left, {servers} found",
+                human_duration(left)
+            ));
         }
         if opts.all || f.outcome.is_server() {
             let line = if opts.json {
