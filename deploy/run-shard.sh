@@ -10,7 +10,8 @@
 #   SHARDS    how many shards in all
 #   EXCLUDE   optional: a file of networks never to probe
 #   PORT      optional: the port (default 80)
-#   OUT       optional: where to write (default: stdout); a directory gets shard-I-of-N.jsonl
+#   OUT       optional: a directory to write shard-I-N.jsonl and the resume file into
+#             (default: stdout, and the resume file in the current directory)
 #   WARDIAL_ARGS  optional: more options (--rate 500, --allow-public, --timeout 5s, ...)
 set -eu
 here=$(dirname "$0")
@@ -23,7 +24,11 @@ if [ -n "${EXCLUDE:-}" ]; then
     set -- "$@" --exclude "$EXCLUDE"
 fi
 
-if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
+if [ -n "${OUT:-}" ] && [ ! -d "$OUT" ]; then
+    echo "run-shard.sh: OUT=$OUT is not a directory" >&2
+    exit 2
+fi
+if [ -n "${OUT:-}" ]; then
     exec "${WARDIAL:-wardial}" "$@" > "$OUT/shard-$(echo "$shard" | tr / -).jsonl"
 fi
 exec "${WARDIAL:-wardial}" "$@"

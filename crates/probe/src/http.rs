@@ -27,9 +27,10 @@ use std::sync::OnceLock;
 
 use crate::{About, IoFailure, Label, Outcome};
 
-/// The most a probe reads before it gives up on finding a (final) status line. A status line is
-/// a few dozen bytes; a peer that sends more than this without one is not speaking HTTP, and
-/// reading no further keeps memory bounded against a peer that sends forever.
+/// The most a probe reads: before it gives up on finding a (final) status line, and in all, when
+/// it reads on for the headers and the title. A status line is a few dozen bytes; a peer that
+/// sends more than this without one is not speaking HTTP, and reading no further keeps memory
+/// bounded against a peer that sends forever.
 pub const MAX_READ: usize = 4 * 1024;
 
 /// The User-Agent every probe sends unless told otherwise: the tool, its version, and where a
@@ -159,8 +160,9 @@ impl Exchange {
             return outcome;
         }
         let outcome = match err.kind() {
-            // After the status line the host is a server, whatever happens next.
-            _ if self.status.is_some() => self.ended(),
+            // After a status line (a final one, or an interim one still waiting for its final
+            // one) the host is a server, whatever happens next.
+            _ if self.status.is_some() || self.interim.is_some() => self.ended(),
             ConnectionRefused => Outcome::Refused,
             // Closed or reset under us: a reader sees ConnectionReset (or UnexpectedEof from a
             // `read_exact`-style helper), a writer whose peer has gone sees BrokenPipe.
@@ -335,10 +337,20 @@ enum Title {
 /// than an HTML parser: this needs one element of a page's first few kilobytes, on bytes that
 /// may stop anywhere, and a full parser (html5ever) would be most of this crate's code.
 fn title(body: &[u8]) -> Title {
-    let Some(open) = find_ignoring_case(body, b"<title") else {
-        let ended = find_ignoring_case(body, b"</head").is_some()
-            || find_ignoring_case(body, b"<body").is_some();
-        return if ended { Title::None } else { Title::NotYet };
+    // The head's end: a title after it is not the page's title (and whether it had arrived
+    // yet would depend on how TCP split the bytes).
+    let head_end = [&b"</head"[..], b"<body"]
+        .iter()
+        .filter_map(|tag| find_ignoring_case(body, tag))
+        .min();
+    let open =
+        find_ignoring_case(body, b"<title").filter(|&at| head_end.is_none_or(|end| at < end));
+    let Some(open) = open else {
+        return if head_end.is_some() {
+            Title::None
+        } else {
+            Title::NotYet
+        };
     };
     let after = &body[open..];
     let Some(gt) = after.iter().position(|&b| b == b'>') else {
@@ -607,6 +619,12 @@ mod tests {
         let out =
             run(&[b"HTTP/1.1 302 Found\r\nLocation : /x\r\nX-Nul: a\x00b\r\nServer: odd\r\n\r\n"]);
         assert_eq!(described(out), (Some("odd".into()), None));
+        // A <title> after the head's end is not the page's: however the bytes are split.
+        let late = b"HTTP/1.1 200 OK\r\nServer: \x1b[31mred\r\n\r\n<html><body><title>no</title>";
+        for chunks in [vec![&late[..]], late.chunks(5).collect()] {
+            // The escape character a server sent is a space by the time it could be printed.
+            assert_eq!(described(run(&chunks)), (Some("[31mred".into()), None));
+        }
         // A long title is cut to fit, at a character boundary.
         let long = format!("HTTP/1.1 200 OK\r\n\r\n<title>{}</title>", "é".repeat(100));
         let (_, title) = described(run(&[long.as_bytes()]));
@@ -681,7 +699,7 @@ mod tests {
         assert_eq!(Exchange::new().on_error(&timed_out), Outcome::Timeout);
         let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
         assert_eq!(Exchange::new().on_error(&pipe), Outcome::Closed);
-        // Whatever follows a decision does not change it.
+        // Whatever follows the status line does not change what the host is.
         let mut ex = Exchange::new();
         ex.on_read(b"HTTP/1.1 200 OK\r\n");
         assert_eq!(ex.on_error(&reset), Outcome::http(200));

@@ -155,8 +155,15 @@ pub struct Label {
 impl Label {
     pub const CAPACITY: usize = 80;
 
-    /// `text`, cut to fit; `None` if nothing is left.
+    /// `text`, cut to fit; `None` if nothing is left. Control characters become spaces: the
+    /// text comes from a stranger's server and ends up on a terminal, where an escape sequence
+    /// would be obeyed, not shown.
     pub fn new(text: &str) -> Option<Label> {
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let text = clean.trim();
         let mut end = text.len().min(Label::CAPACITY);
         while !text.is_char_boundary(end) {
             end -= 1;

@@ -62,6 +62,9 @@ pub fn rate(s: &str) -> Result<f64, String> {
     if !value.is_finite() || value <= 0.0 {
         return Err(format!("'{s}' must be more than zero probes per second"));
     }
+    if value < 0.001 {
+        return Err(format!("'{s}' is less than one probe in 1000 seconds"));
+    }
     if value > 1e6 {
         return Err(format!("'{s}' is more than a million probes per second"));
     }

@@ -401,8 +401,9 @@ fn scan(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let mut opts = opts;
     if let (order::Order::Random { seed }, None, None) = (opts.order, a.seed, resuming) {
-        eprintln!("wardial: random order, seed {seed} (--seed {seed} repeats it)");
+        opts.announce_seed = Some(seed);
     }
     let result = scan::run(&opts, interrupt)?;
     let interrupted = interrupt.is_stopped();
@@ -520,7 +521,10 @@ fn resumed(path: &Path, given: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, F
         None => order::Order::Sequential,
     };
     opts.shard = order::Shard::parse(&state.shard).map_err(|e| damaged(&e))?;
-    opts.rate = state.rate;
+    opts.rate = match state.rate {
+        Some(rate) => Some(args::rate(&rate.to_string()).map_err(|e| damaged(&e))?),
+        None => None,
+    };
     opts.budget = a.budget;
     opts.user_agent = state.user_agent.clone();
     opts.start = state.position;

@@ -125,6 +125,8 @@ pub struct ScanOptions {
     pub done: HashSet<u64>,
     /// Where a stopped scan writes its resume file.
     pub resume_file: PathBuf,
+    /// A seed chosen for this run, to say on stderr once the scan surely starts.
+    pub announce_seed: Option<u64>,
 }
 
 impl ScanOptions {
@@ -150,6 +152,7 @@ impl ScanOptions {
             start: 0,
             done: HashSet::new(),
             resume_file: PathBuf::from(RESUME_FILE),
+            announce_seed: None,
         }
     }
 
@@ -187,12 +190,23 @@ impl ScanOptions {
     }
 }
 
+/// The connection limit of a scan paced at `rate`: at most the starts of a quarter of a
+/// timeout. A single-threaded event loop starts probes until its slots are full before it
+/// reads any socket; with more slots than this, that filling alone (one interval each) would
+/// keep it from answers long enough to turn them into timeouts.
+pub fn paced_connections(max_connections: usize, rate: f64, timeout: Duration) -> usize {
+    let quarter = (rate * timeout.as_secs_f64() / 4.0).floor() as usize;
+    max_connections.min(quarter.max(1))
+}
+
 /// Where a stopped scan writes its resume file unless told otherwise.
 pub const RESUME_FILE: &str = "wardial-resume.json";
 
 /// Spaces the starts of probes evenly: one every `interval`, on a fixed schedule. A model takes
 /// its next target when it has a free slot, so the pacer waits there, in the targets' iterator;
-/// an event loop that takes a target is held for at most one interval (2 ms at 500/s).
+/// an event loop that takes a target is held for one interval (2 ms at 500/s). A loop that
+/// fills all its free slots before it looks at its sockets is held for one interval per slot,
+/// which is why a paced scan has at most [`paced_connections`] of them.
 ///
 /// A model that comes late for its slot (its loop was busy) may catch up, but by at most
 /// [`Pacer::SLACK`]: so a single-threaded loop still holds the rate, and after a long stall
@@ -276,9 +290,13 @@ impl Iterator for Tracked {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        // Skipped positions make it shorter: only the upper bound is known. (A stop checks
-        // whether anything remains with this: an upper bound of 0 is an honest "nothing".)
-        (0, self.walk.size_hint().1)
+        // Exact: the walk's rest minus the positions in it already done. (A stop asks this
+        // whether anything remains, and a resumed scan whose rest is all done has nothing.)
+        let rest = self.walk.size_hint().1.unwrap_or(usize::MAX);
+        let from = self.walk.position();
+        let skipped = self.skip.iter().filter(|&&p| p >= from).count();
+        let left = rest.saturating_sub(skipped);
+        (left, Some(left))
     }
 }
 
@@ -529,10 +547,23 @@ pub fn run(opts: &ScanOptions, interrupt: &Stop) -> Result<ScanResult, Failure> 
             )))
         }
     };
-    let (max_connections, warning) =
+    let (mut max_connections, warning) =
         limits::clamp_connections(opts.max_connections, 1, limits::raise_open_files());
     if let Some(w) = warning {
         eprintln!("{w}");
+    }
+    if let Some(rate) = opts.rate {
+        let paced = paced_connections(max_connections, rate, opts.timeout);
+        if paced < max_connections {
+            eprintln!(
+                "wardial: at {rate} probes/s with a {:?} timeout, {paced} connections are enough (not {max_connections})",
+                opts.timeout
+            );
+            max_connections = paced;
+        }
+    }
+    if let Some(seed) = opts.announce_seed {
+        eprintln!("wardial: random order, seed {seed} (--seed {seed} repeats it)");
     }
 
     // The scan's own stop: set by Ctrl-C or by the budget, whichever comes first.
@@ -735,6 +766,14 @@ mod tests {
     }
 
     #[test]
+    fn a_paced_scan_has_no_more_connections_than_a_quarter_timeout_of_starts() {
+        let s = Duration::from_secs;
+        assert_eq!(paced_connections(500, 500.0, s(10)), 500);
+        assert_eq!(paced_connections(500, 10.0, s(10)), 25);
+        assert_eq!(paced_connections(500, 0.01, s(10)), 1);
+    }
+
+    #[test]
     fn the_pacer_spaces_starts_and_never_bursts() {
         let mut pacer = Pacer::new(500.0);
         let ms = Duration::from_millis;
@@ -747,7 +786,7 @@ mod tests {
         // A little late (a busy loop): the missed slots are caught up, on the schedule.
         assert_eq!(pacer.book(t0 + ms(15)), t0 + ms(10));
         // Asked late (every connection was busy for a second): only the last 20 ms of missed
-        // slots are caught up (ten starts at once, not five hundred), then the schedule goes on.
+        // slots are caught up (eleven starts at once, not five hundred), then the schedule goes on.
         let late = t0 + ms(1000);
         let slots: Vec<Instant> = (0..12).map(|_| pacer.book(late)).collect();
         assert_eq!(slots.iter().filter(|&&s| s <= late).count(), 11);
