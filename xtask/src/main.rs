@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             _ => Err(format!("--only takes a task number: {TASKS:?}")),
         },
         ["check"] => check(),
-        ["book"] => book_includes(),
+        ["book"] => book(),
         ["results"] => results::results(),
         _ => Err(
             "usage: cargo xtask starter OUT_DIR [--only TASK] | cargo xtask check | cargo xtask book | cargo xtask results"
@@ -400,7 +400,152 @@ fn check() -> Result<(), String> {
     }
 }
 
-/// Every `{{#include FILE:ANCHOR}}` in docs/src resolves to a file with that anchor.
+/// The markers of a solution region, which a page of the book must never show.
+const MARKERS: [&str; 3] = ["BEGIN SOLUTION", "END SOLUTION", "// STARTER"];
+
+/// Where the book's copy of a crate file with solution regions lives: what a student gets
+/// (the starter version of each region), so the notes never print a solution or its markers.
+const LISTINGS: &str = "docs/src/listings";
+
+/// `cargo xtask book`: writes the listings, checks every include, and, where `mdbook` is
+/// installed, builds the book and checks that no rendered page shows a marker or a line of a
+/// solution.
+fn book() -> Result<(), String> {
+    let stale = write_listings()?;
+    book_includes()?;
+    let mut problems = Vec::new();
+    if !stale.is_empty() {
+        problems.push(format!(
+            "these listings were out of date and have been rewritten (commit them): {}",
+            stale.join(", ")
+        ));
+    }
+    let mdbook = Command::new("mdbook")
+        .args(["build", "docs"])
+        .current_dir(root())
+        .output();
+    match mdbook {
+        Err(_) => println!("book: mdbook is not installed; rendered pages not checked"),
+        Ok(out) if !out.status.success() => {
+            problems.push(format!(
+                "mdbook build failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(_) => problems.extend(rendered_pages_show_no_solution()?),
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Every crate source file with solution regions, as (path from the root, text).
+fn files_with_solutions() -> Result<Vec<(String, String)>, String> {
+    let mut found = Vec::new();
+    for (krate, files) in CRATES {
+        for file in files.iter().filter(|f| f.starts_with("src/")) {
+            let path = format!("crates/{krate}/{file}");
+            let text =
+                std::fs::read_to_string(root().join(&path)).map_err(|e| format!("{path}: {e}"))?;
+            if text.contains(MARKERS[0]) {
+                found.push((path, text));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes `docs/src/listings/CRATE/FILE` for each file with solution regions: the file as the
+/// starter has it (anchors kept, so the book includes it by the same anchors). Returns the
+/// listings that changed.
+fn write_listings() -> Result<Vec<String>, String> {
+    let mut changed = Vec::new();
+    for (path, text) in files_with_solutions()? {
+        let listing = strip_solutions(&without_unit_tests(&text), None)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let dest = root()
+            .join(LISTINGS)
+            .join(path.trim_start_matches("crates/"));
+        if std::fs::read_to_string(&dest).ok().as_deref() != Some(&listing) {
+            std::fs::create_dir_all(dest.parent().expect("a file has a folder"))
+                .map_err(|e| format!("{}: {e}", dest.display()))?;
+            std::fs::write(&dest, listing).map_err(|e| format!("{}: {e}", dest.display()))?;
+            changed.push(path);
+        }
+    }
+    Ok(changed)
+}
+
+/// The lines of every solution region that are long enough to be telling (short ones, such as
+/// a closing brace, appear everywhere).
+fn solution_lines() -> Result<Vec<(String, String)>, String> {
+    let mut lines = Vec::new();
+    for (path, text) in files_with_solutions()? {
+        let mut inside = false;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with("// BEGIN SOLUTION") {
+                inside = true;
+            } else if t.starts_with("// STARTER") || t.starts_with("// END SOLUTION") {
+                inside = false;
+            } else if inside && t.len() >= 30 && !t.starts_with("//") {
+                lines.push((path.clone(), t.to_string()));
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// Every rendered page of the book, checked for the markers and for lines of a solution.
+fn rendered_pages_show_no_solution() -> Result<Vec<String>, String> {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let solutions = solution_lines()?;
+    let book = root().join("docs/book");
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    let entries = std::fs::read_dir(&book).map_err(|e| format!("{}: {e}", book.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        // print.html repeats every page; the search index is data, not a page.
+        if !name.ends_with(".html") || name == "print.html" {
+            continue;
+        }
+        pages += 1;
+        let html = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+        for marker in MARKERS {
+            if html.contains(&escape(marker)) || html.contains(marker) {
+                problems.push(format!("book page {name} shows the marker '{marker}'"));
+            }
+        }
+        for (file, line) in &solutions {
+            if html.contains(&escape(line)) {
+                problems.push(format!(
+                    "book page {name} shows a line of a solution in {file}: {line}"
+                ));
+            }
+        }
+    }
+    println!(
+        "book: {pages} rendered pages checked for markers and {} solution lines",
+        solutions.len()
+    );
+    Ok(problems)
+}
+
+/// Every `{{#include FILE:ANCHOR}}` in docs/src resolves to a file with that anchor, and none
+/// includes a file with solution regions (the listing of it must be included instead).
 fn book_includes() -> Result<(), String> {
     let src = root().join("docs/src");
     let mut problems = Vec::new();
@@ -429,6 +574,12 @@ fn book_includes() -> Result<(), String> {
                 problems.push(format!("{where_}: no file {file}"));
                 continue;
             };
+            if code.contains(MARKERS[0]) {
+                let listing = file.trim_start_matches("../../crates/");
+                problems.push(format!(
+                    "{where_}: {file} holds homework solutions; include listings/{listing} instead"
+                ));
+            }
             let has = |marker: &str| code.contains(&format!("{marker}: {anchor}\n"));
             let found = anchor.is_empty() || (has("ANCHOR") && has("ANCHOR_END"));
             if !found {

@@ -1,0 +1,167 @@
+//! # The async model on tokio
+//!
+//! The blocking probe again, written as an `async fn`: the same steps, with `.await` wherever the
+//! blocking probe blocked. An `.await` that cannot finish yet does not block the thread; it
+//! returns to the runtime, which polls other probes until the socket is ready. So one thread can
+//! wait for hundreds of probes, like the callbacks loop, but the code reads top to bottom like
+//! the blocking one.
+//!
+//! Two models live here: [`Tokio::multi_thread`] (`tokio`, a worker per core) and
+//! [`Tokio::current_thread`] (`tokio-current-thread`, one thread: async concurrency does not
+//! need threads).
+//!
+//! The runtime: [`Probe::scan`] is a plain blocking call, the same for every model, so this crate
+//! owns its runtime. It is built once, in the constructor, and every scan blocks on it; building
+//! one per probe would cost more than the probe.
+//!
+//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change;
+//! here that includes what tokio needs when the blocking call comes from async code.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wardial_probe::http::{Exchange, Step};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+
+// ANCHOR: probe
+/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
+/// trickles bytes cannot stretch it.
+pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    let started = Instant::now();
+    let mut exchange = Exchange::new();
+    let outcome = match tokio::time::timeout(timeout, run(&target, &mut exchange)).await {
+        Ok(Ok(outcome)) => outcome,
+        // The connect, the write or a read failed: the exchange says what that means.
+        Ok(Err(e)) => exchange.on_error(&e),
+        Err(_elapsed) => exchange.on_deadline(),
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Connect, write the request, read until the exchange is decided.
+async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
+    let mut stream = TcpStream::connect(target.dial).await?;
+    stream.write_all(&target.request()).await?;
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+            return Ok(outcome);
+        }
+    }
+}
+// ANCHOR_END: probe
+
+// ANCHOR: scan
+/// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
+/// Public, so async code can await it on a runtime of its own instead of calling the blocking
+/// [`Probe::scan`].
+///
+/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
+/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
+/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the probe
+/// futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured: on
+/// tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
+/// again, and some probes were then not polled for half a second: timeouts that were the
+/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
+pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    // Task 3: this loop awaits one probe before starting the next. Make it keep up to `config.max_connections()` probes in flight (spawn a task per probe, and let `buffer_unordered` bound how many run), reporting each finding as it completes.
+    for target in config.until_stopped(targets) {
+        report.finding(probe(target, config.timeout()).await);
+    }
+}
+// ANCHOR_END: scan
+
+// ANCHOR: runtime
+/// The `tokio` and `tokio-current-thread` models.
+#[derive(Debug)]
+pub struct Tokio {
+    name: &'static str,
+    /// Always `Some` until dropped (see the `Drop` impl below).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Tokio {
+    /// A multi-thread runtime: one worker thread per core.
+    pub fn multi_thread() -> Tokio {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Tokio {
+            name: "tokio",
+            runtime: Some(runtime),
+        }
+    }
+
+    /// A current-thread runtime: everything runs on the thread that calls `scan`.
+    pub fn current_thread() -> Tokio {
+        // Task 2: build a current-thread tokio runtime with its IO and time drivers enabled (tokio::runtime::Builder).
+        let runtime: tokio::runtime::Runtime = todo!("Task 2: build a current-thread runtime");
+        Tokio {
+            name: "tokio-current-thread",
+            runtime: Some(runtime),
+        }
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives until the model is dropped")
+    }
+}
+
+impl Drop for Tokio {
+    fn drop(&mut self) {
+        // Dropping a runtime waits for its blocking threads, which tokio forbids inside async
+        // code (it panics): a model dropped there lets its runtime shut down in the background.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            if let Some(runtime) = self.runtime.take() {
+                runtime.shutdown_background();
+            }
+        }
+    }
+}
+
+impl Probe for Tokio {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn scan(
+        &self,
+        targets: Targets<'_>,
+        config: &ScanConfig,
+        on_finding: &mut dyn FnMut(Finding),
+    ) -> ScanSummary {
+        // Called from async code, this thread is already inside a tokio runtime, and tokio's
+        // `block_on` would panic ("Cannot start a runtime from within a runtime"). So the scan
+        // runs on a thread of its own, and this one waits for its findings: it still blocks
+        // the task that called it (and, on a current-thread runtime, every other task there)
+        // until the scan ends. Async code that must not block should await [`scan`] instead.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return wardial_probe::scan_on_another_thread(config, on_finding, |report| {
+                self.block_on(targets, config, report)
+            });
+        }
+        let mut report = Report::new(on_finding);
+        self.block_on(targets, config, &mut report);
+        report.finish(config)
+    }
+}
+
+impl Tokio {
+    /// Runs the scan to its end on this model's runtime, blocking the calling thread.
+    fn block_on(&self, targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+        todo!("Task 2: `scan` is async, but this method is not: run the future to completion on this probe's runtime.");
+    }
+}
+// ANCHOR_END: runtime
