@@ -45,6 +45,9 @@ impl Wake for Task {
             let queue = self.queue.clone();
             queue.push(self);
         }
+        // STARTER
+        // let _what_you_need = (&self.queued, &self.queue, Queue::push);
+        // todo!("Task 4: wake")
         // END SOLUTION
     }
 }

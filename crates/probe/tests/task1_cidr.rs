@@ -34,3 +34,43 @@ fn task1_first_and_last_addresses() {
         [Ipv4Addr::new(10, 0, 0, 7)]
     );
 }
+
+#[test]
+fn task1_next_back_moves_towards_the_front() {
+    // Taken a few at a time, so a `next_back` that never moves fails here with a message
+    // instead of `.rev()` running forever.
+    let mut from_the_back = net("10.0.0.0/30").iter().rev();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        match from_the_back.next() {
+            Some(addr) => {
+                assert!(
+                    !seen.contains(&addr),
+                    "next_back returned {addr} twice: it must move `end` down, or `.rev()` never ends"
+                );
+                seen.push(addr);
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<Ipv4Addr> = (0..4).rev().map(|i| Ipv4Addr::new(10, 0, 0, i)).collect();
+    assert_eq!(
+        seen, expected,
+        "`.rev()` goes from the last address to the first, then ends"
+    );
+    // Both ends meet in the middle: nothing twice, nothing missed.
+    let mut it = net("10.0.0.0/30").iter();
+    let (a, b, c, d) = (it.next(), it.next_back(), it.next(), it.next_back());
+    assert_eq!(
+        [a, b, c, d, it.next(), it.next_back()],
+        [
+            Some(Ipv4Addr::new(10, 0, 0, 0)),
+            Some(Ipv4Addr::new(10, 0, 0, 3)),
+            Some(Ipv4Addr::new(10, 0, 0, 1)),
+            Some(Ipv4Addr::new(10, 0, 0, 2)),
+            None,
+            None
+        ],
+        "next and next_back share the block: each address once"
+    );
+}

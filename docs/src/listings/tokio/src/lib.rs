@@ -18,45 +18,17 @@
 //! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change;
 //! here that includes what tokio needs when the blocking call comes from async code.
 
-use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
-/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
-/// trickles bytes cannot stretch it.
+/// One probe: connect, send the request, read until the shared exchange decides. The deadline
+/// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
-    let started = Instant::now();
-    let mut exchange = Exchange::new();
-    let outcome = match tokio::time::timeout(timeout, run(&target, &mut exchange)).await {
-        Ok(Ok(outcome)) => outcome,
-        // The connect, the write or a read failed: the exchange says what that means.
-        Ok(Err(e)) => exchange.on_error(&e),
-        Err(_elapsed) => exchange.on_deadline(),
-    };
-    Finding {
-        target,
-        outcome,
-        elapsed: started.elapsed(),
-    }
-}
-
-/// Connect, write the request, read until the exchange is decided.
-async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
-    let mut stream = TcpStream::connect(target.dial).await?;
-    stream.write_all(&target.request()).await?;
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
-            return Ok(outcome);
-        }
-    }
+    // Task 2: connect to `target.dial`, send `target.request()`, and read into a buffer until the shared `Exchange` says `Step::Done`, all within `timeout` as one total deadline. When the connect, the write or a read fails, or the time is up, ask the exchange what that means. The notes: "The shared core" (the exchange) and "async/await" (the probe, `tokio::time::timeout`).
+    let _ = (target, timeout);
+    todo!("Task 2: the async probe")
 }
 // ANCHOR_END: probe
 
@@ -73,7 +45,7 @@ async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
 /// again, and some probes were then not polled for half a second: timeouts that were the
 /// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    // Task 3: this loop awaits one probe before starting the next. Make it keep up to `config.max_connections()` probes in flight (spawn a task per probe, and let `buffer_unordered` bound how many run), reporting each finding as it completes.
+    // Task 3: this loop awaits one probe before starting the next. Keep up to `config.max_connections()` probes in flight instead, report each finding as it completes, and take a target only when a probe can start (the targets may be 2^32 long). The notes: "async/await" (the scan, and why each probe needs a task of its own); the API: `futures::StreamExt`, `tokio::spawn`.
     for target in config.until_stopped(targets) {
         report.finding(probe(target, config.timeout()).await);
     }
@@ -104,8 +76,10 @@ impl Tokio {
 
     /// A current-thread runtime: everything runs on the thread that calls `scan`.
     pub fn current_thread() -> Tokio {
-        // Task 2: build a current-thread tokio runtime with its IO and time drivers enabled (tokio::runtime::Builder).
-        let runtime: tokio::runtime::Runtime = todo!("Task 2: build a current-thread runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
         Tokio {
             name: "tokio-current-thread",
             runtime: Some(runtime),
@@ -161,7 +135,7 @@ impl Probe for Tokio {
 impl Tokio {
     /// Runs the scan to its end on this model's runtime, blocking the calling thread.
     fn block_on(&self, targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-        todo!("Task 2: `scan` is async, but this method is not: run the future to completion on this probe's runtime.");
+        self.runtime().block_on(scan(targets, config, report));
     }
 }
 // ANCHOR_END: runtime
