@@ -305,12 +305,26 @@ fn emit(
         for line in kept {
             let _ = writeln!(out, "{line}");
         }
-    } else if starter.is_empty() {
-        // A statement, so it fits both tail and statement positions: a block that ends in a
-        // diverging statement may have any type.
-        let _ = writeln!(out, "{indent}todo!({:?});", format!("Task {task}: {hint}"));
     } else {
-        let _ = writeln!(out, "{indent}// Task {task}: {hint}");
+        // The hint as a comment, wrapped to the code's 100 columns.
+        let mut line = format!("{indent}// Task {task}:");
+        for word in hint.split_whitespace() {
+            if line.len() + 1 + word.len() > 100 {
+                let _ = writeln!(out, "{line}");
+                line = format!("{indent}//");
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        let _ = writeln!(out, "{line}");
+        if starter.is_empty() {
+            // A statement, so it fits both tail and statement positions: a block that ends in
+            // a diverging statement may have any type.
+            let _ = writeln!(
+                out,
+                "{indent}todo!(\"Task {task}: see the comment above\");"
+            );
+        }
         for line in starter {
             let _ = writeln!(out, "{line}");
         }
@@ -847,7 +861,7 @@ mod tests {
         let all = strip_solutions(src, None).unwrap();
         assert_eq!(
             all,
-            "fn a() -> u32 {\n    todo!(\"Task 1: add one\");\n}\nfn b() {\n    // Task 2: loop\n    slow();\n}\n"
+            "fn a() -> u32 {\n    // Task 1: add one\n    todo!(\"Task 1: see the comment above\");\n}\nfn b() {\n    // Task 2: loop\n    slow();\n}\n"
         );
         let only2 = strip_solutions(src, Some(2)).unwrap();
         assert!(

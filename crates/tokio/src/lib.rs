@@ -69,16 +69,16 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
-///
-/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
-/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the probe
-/// futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured: on
-/// tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
-/// again, and some probes were then not polled for half a second: timeouts that were the
-/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
     // BEGIN SOLUTION Task 3: this loop awaits one probe before starting the next. Keep up to `config.max_connections()` probes in flight instead, report each finding as it completes, and take a target only when a probe can start (the targets may be 2^32 long). The notes: "async/await" (the scan, and why each probe needs a task of its own); the API: `futures::StreamExt`, `tokio::spawn`.
+    // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections`
+    // of them alive, pulling (and spawning) the next target only when one ends, so the targets
+    // stay lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and
+    // not the probe futures polled directly by `buffer_unordered` (one task for the whole
+    // scan)? Measured: on tokio, one task polling hundreds of sockets runs out of its
+    // cooperative budget again and again, and some probes were then not polled for half a
+    // second: timeouts that were the scanner's fault, not the host's. Tasks are what the
+    // runtime schedules fairly.
     use futures::stream::{self, StreamExt};
 
     let timeout = config.timeout();

@@ -40,7 +40,9 @@ struct Task {
 /// The waker of a task is the task: waking it puts it on the run queue.
 impl Wake for Task {
     fn wake(self: Arc<Self>) {
-        // Task 4: put this task back on its run queue so the executor polls it again, but only once however often it is woken before it runs (the `queued` flag says whether it is already there).
+        // Task 4: put this task back on its run queue so the executor polls it again, but only once
+        // however often it is woken before it runs (the `queued` flag says whether it is already
+        // there).
         let _what_you_need = (&self.queued, &self.queue, Queue::push);
         todo!("Task 4: wake")
     }

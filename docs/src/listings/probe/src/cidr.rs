@@ -151,7 +151,9 @@ impl Iterator for CidrIter {
     type Item = Ipv4Addr;
 
     fn next(&mut self) -> Option<Ipv4Addr> {
-        todo!("Task 1: return the next address of the block and advance, or None once `next` reaches `end`. Compute it from the two integers: no Vec, nothing collected.");
+        // Task 1: return the next address of the block and advance, or None once `next` reaches
+        // `end`. Compute it from the two integers: no Vec, nothing collected.
+        todo!("Task 1: see the comment above");
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -167,7 +169,8 @@ impl Iterator for CidrIter {
 
 impl DoubleEndedIterator for CidrIter {
     fn next_back(&mut self) -> Option<Ipv4Addr> {
-        todo!("Task 1: the same from the other end: the last address not yet yielded.");
+        // Task 1: the same from the other end: the last address not yet yielded.
+        todo!("Task 1: see the comment above");
     }
 }
 

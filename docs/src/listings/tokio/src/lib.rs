@@ -26,7 +26,11 @@ use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Tar
 /// One probe: connect, send the request, read until the shared exchange decides. The deadline
 /// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
-    // Task 2: connect to `target.dial`, send `target.request()`, and read into a buffer until the shared `Exchange` says `Step::Done`, all within `timeout` as one total deadline. When the connect, the write or a read fails, or the time is up, ask the exchange what that means. The notes: "The shared core" (the exchange) and "async/await" (the probe, `tokio::time::timeout`).
+    // Task 2: connect to `target.dial`, send `target.request()`, and read into a buffer until the
+    // shared `Exchange` says `Step::Done`, all within `timeout` as one total deadline. When the
+    // connect, the write or a read fails, or the time is up, ask the exchange what that means. The
+    // notes: "The shared core" (the exchange) and "async/await" (the probe,
+    // `tokio::time::timeout`).
     let _ = (target, timeout);
     todo!("Task 2: the async probe")
 }
@@ -36,16 +40,12 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
-///
-/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
-/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and not the probe
-/// futures polled directly by `buffer_unordered` (one task for the whole scan)? Measured: on
-/// tokio, one task polling hundreds of sockets runs out of its cooperative budget again and
-/// again, and some probes were then not polled for half a second: timeouts that were the
-/// scanner's fault, not the host's. Tasks are what the runtime schedules fairly.
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    // Task 3: this loop awaits one probe before starting the next. Keep up to `config.max_connections()` probes in flight instead, report each finding as it completes, and take a target only when a probe can start (the targets may be 2^32 long). The notes: "async/await" (the scan, and why each probe needs a task of its own); the API: `futures::StreamExt`, `tokio::spawn`.
+    // Task 3: this loop awaits one probe before starting the next. Keep up to
+    // `config.max_connections()` probes in flight instead, report each finding as it completes, and
+    // take a target only when a probe can start (the targets may be 2^32 long). The notes:
+    // "async/await" (the scan, and why each probe needs a task of its own); the API:
+    // `futures::StreamExt`, `tokio::spawn`.
     for target in config.until_stopped(targets) {
         report.finding(probe(target, config.timeout()).await);
     }
