@@ -105,7 +105,7 @@ fn concurrency(c: &mut Criterion) {
     g.finish();
 }
 
-/// The contrast: each job is a probe (latency 0) and then about a millisecond of CPU. Async
+/// The contrast: each job is a probe (latency 0) and then about 0.7 ms of CPU. Async
 /// does not make CPU work faster; more cores do (rayon, threads, or async that hands the CPU
 /// work to other threads with `spawn_blocking`).
 fn cpu_bound(c: &mut Criterion) {
