@@ -84,8 +84,8 @@ pub struct Mix(pub [u32; 12]);
 
 impl Mix {
     /// Looks like the real internet: well under 1% live, a minority refused, most silent (and
-    /// most of the silent ones filtered: a firewall drops the SYN). (The seed course found 6
-    /// servers in 1024 addresses and 71 in 65536.)
+    /// most of the silent ones filtered: a firewall drops the SYN). (Real scans for the Python
+    /// course this one grew from found 6 servers in 1024 addresses and 71 in 65536.)
     pub fn realistic() -> Mix {
         //   live refused blackhole trickle garbage endless reset
         //   filtered interim partial-reset bad-header blank-line
