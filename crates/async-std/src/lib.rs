@@ -24,22 +24,35 @@
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
 //! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows only what the runtimes change.
 
-use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_std::io::{ReadExt, WriteExt};
-use async_std::net::TcpStream;
-use futures::stream::{self, StreamExt};
-use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
-/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
-/// trickles bytes cannot stretch it.
+/// One probe: connect, send the request, read until the shared exchange decides. The deadline
+/// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    use async_std::io::{ReadExt, WriteExt};
+    use async_std::net::TcpStream;
+    use std::time::Instant;
+    use wardial_probe::http::{Exchange, Step};
+
     let started = Instant::now();
     let mut exchange = Exchange::new();
-    let outcome = match async_std::future::timeout(timeout, run(&target, &mut exchange)).await {
+    let talk = async {
+        let mut stream = TcpStream::connect(target.dial).await?;
+        stream.write_all(&target.request()).await?;
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+                return Ok(outcome);
+            }
+        }
+    };
+    // Dropping `talk` when the timer wins closes its socket: nothing is left behind.
+    let result: Result<std::io::Result<_>, _> = async_std::future::timeout(timeout, talk).await;
+    let outcome = match result {
         Ok(Ok(outcome)) => outcome,
         // The connect, the write or a read failed: the exchange says what that means.
         Ok(Err(e)) => exchange.on_error(&e),
@@ -52,33 +65,22 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
     }
 }
 
-/// Connect, write the request, read until the exchange is decided.
-async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
-    let mut stream = TcpStream::connect(target.dial).await?;
-    stream.write_all(&target.request()).await?;
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
-            return Ok(outcome);
-        }
-    }
-}
 // ANCHOR_END: probe
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
-///
-/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
-/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On async-std a
-/// spawned probe runs on the executor's worker threads (one per core), so probes are polled in
-/// parallel while this future only pulls targets and collects findings; one future polling
-/// every probe would put them all on the one thread that calls `block_on`. (async-std has no
-/// cooperative budget like tokio's, where the single-future version was measured to starve.)
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
+    // them alive, pulling (and spawning) the next target only when one ends, so the targets stay
+    // lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On async-std a
+    // spawned probe runs on the executor's worker threads (one per core), so probes are polled in
+    // parallel while this future only pulls targets and collects findings; one future polling
+    // every probe would put them all on the one thread that calls `block_on`. (async-std has no
+    // cooperative budget like tokio's, where the single-future version was measured to starve.)
+    use futures::stream::{self, StreamExt};
+
     let timeout = config.timeout();
     let probes = stream::iter(config.until_stopped(targets))
         .map(|t| async_std::task::spawn(probe(t, timeout)));

@@ -19,23 +19,36 @@
 //! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
 
 use std::future::Future;
-use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
-use smol::io::{AsyncReadExt, AsyncWriteExt};
-use smol::net::TcpStream;
 use smol::Executor;
-use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
-/// One probe. The deadline wraps the whole exchange, so it is a total deadline: a peer that
-/// trickles bytes cannot stretch it.
+/// One probe: connect, send the request, read until the shared exchange decides. The deadline
+/// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    use smol::net::TcpStream;
+    use std::time::Instant;
+    use wardial_probe::http::{Exchange, Step};
+
     let started = Instant::now();
     let mut exchange = Exchange::new();
-    let outcome = match deadline(timeout, run(&target, &mut exchange)).await {
+    let talk = async {
+        let mut stream = TcpStream::connect(target.dial).await?;
+        stream.write_all(&target.request()).await?;
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+                return Ok(outcome);
+            }
+        }
+    };
+    // Dropping `talk` when the timer wins closes its socket: nothing is left behind.
+    let result: Result<std::io::Result<_>, _> = deadline(timeout, talk).await;
+    let outcome = match result {
         Ok(Ok(outcome)) => outcome,
         // The connect, the write or a read failed: the exchange says what that means.
         Ok(Err(e)) => exchange.on_error(&e),
@@ -59,37 +72,26 @@ async fn deadline<T>(timeout: Duration, fut: impl Future<Output = T>) -> Result<
     async { Ok(fut.await) }.or(expire).await
 }
 
-/// Connect, write the request, read until the exchange is decided.
-async fn run(target: &Target, exchange: &mut Exchange) -> io::Result<Outcome> {
-    let mut stream = TcpStream::connect(target.dial).await?;
-    stream.write_all(&target.request()).await?;
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
-            return Ok(outcome);
-        }
-    }
-}
 // ANCHOR_END: probe
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each finding handed on as it completes.
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
-///
-/// Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
-/// them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-/// lazy. This is the same code on every runtime; only `spawn` differs (here, on the executor
-/// given). Why tasks? smol has no cooperative budget like tokio's, where the single-future
-/// version was measured to starve; here spawning keeps the three crates' code the same, and
-/// lets an executor with more threads run the probes in parallel.
 pub async fn scan(
     executor: &Executor<'_>,
     targets: Targets<'_>,
     config: &ScanConfig,
     report: &mut Report<'_>,
 ) {
+    // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
+    // them alive, pulling (and spawning) the next target only when one ends, so the targets stay
+    // lazy. This is the same code on every runtime; only `spawn` differs (here, on the executor
+    // given). Why tasks? smol has no cooperative budget like tokio's, where the single-future
+    // version was measured to starve; here spawning keeps the three crates' code the same, and
+    // lets an executor with more threads run the probes in parallel.
+    use futures::stream::{self, StreamExt};
+
     let timeout = config.timeout();
     let probes =
         stream::iter(config.until_stopped(targets)).map(|t| executor.spawn(probe(t, timeout)));
