@@ -17,6 +17,18 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The first line a running child prints on stdout, read a byte at a time so that nothing after
+/// it is taken from the pipe (the rest stays for `wait_with_output`).
+fn first_line(child: &mut std::process::Child) -> String {
+    let mut first = String::new();
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut byte = [0u8; 1];
+    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
+        first.push(byte[0] as char);
+    }
+    first
+}
+
 /// An HTTP server on a free loopback port; answers every connection with 200 and a page that
 /// says what it is, as a real web server does.
 fn http_server() -> u16 {
@@ -261,12 +273,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
         .unwrap();
     // Wait for the first finding (127.0.0.0 is refused at once), not for a fixed time: then
     // the Ctrl-C handler is surely installed and the probe of 127.0.0.1 is in flight.
-    let mut first = String::new();
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut byte = [0u8; 1];
-    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
-        first.push(byte[0] as char);
-    }
+    let first = first_line(&mut child);
     assert!(first.contains(r#""outcome":"refused""#), "{first}");
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -319,12 +326,7 @@ fn an_interrupted_scan_resumes_and_probes_every_target_once() {
         .spawn()
         .unwrap();
     // Interrupted once its first probe has ended (so its Ctrl-C handler is surely installed).
-    let mut first = String::new();
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut byte = [0u8; 1];
-    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
-        first.push(byte[0] as char);
-    }
+    let first = first_line(&mut child);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -393,12 +395,7 @@ fn simnet_writes_its_targets_and_serves_until_interrupted() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut byte = [0u8; 1];
-    while !first.ends_with('\n') && stdout.read(&mut byte).unwrap() == 1 {
-        first.push(byte[0] as char);
-    }
+    let first = first_line(&mut child);
     assert!(
         first.starts_with("simnet: playing 127.64.0.0/28 (16 hosts"),
         "{first}"
