@@ -23,7 +23,7 @@ pub const TASKS: [Task; 4] = [
         number: 1,
         points: 5,
         what: "the lazy CIDR iterator: `next` and `next_back` in crates/probe/src/cidr.rs",
-        read: "the notes' \"The shared core\" (targets) and std's `Iterator` and `DoubleEndedIterator`",
+        read: "the notes' \"The shared core\" (its section on the lazy CIDR iterator) and std's `Iterator` and `DoubleEndedIterator`",
     },
     Task {
         number: 2,
@@ -35,7 +35,7 @@ pub const TASKS: [Task; 4] = [
         number: 3,
         points: 10,
         what: "the concurrent scan: `scan` in crates/tokio/src/lib.rs",
-        read: "the notes' \"async/await\" (the scan) and `futures::StreamExt::buffer_unordered`, `tokio::spawn`",
+        read: "the notes' \"async/await\" (the scan) and \"Cancellation and structured concurrency\"; `futures::StreamExt`, `tokio::spawn`",
     },
     Task {
         number: 4,
@@ -50,7 +50,8 @@ pub fn total() -> u32 {
     TASKS.iter().map(|t| t.points).sum()
 }
 
-/// One test's result, with the first line of its failure message.
+/// One test's result, with what its failure said: the message's first line, and the first line
+/// that names a clause of the contract (`[truth] ...`), where the message has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
     pub name: String,
@@ -199,7 +200,23 @@ pub fn parse(stdout: &str, stderr: &str) -> Grade {
         {
             current = Some(name.to_string());
         } else if line.contains("panicked at") {
-            let message = lines.next().unwrap_or("").trim().to_string();
+            // The message runs until a blank line or the backtrace's note.
+            let mut said: Vec<&str> = Vec::new();
+            while let Some(next) = lines.peek() {
+                if next.trim().is_empty()
+                    || next.starts_with("note:")
+                    || next.starts_with("stack backtrace")
+                {
+                    break;
+                }
+                said.push(lines.next().unwrap_or("").trim());
+            }
+            let first = said.first().copied().unwrap_or("");
+            let clause = said.iter().skip(1).find(|l| l.starts_with('['));
+            let message = match clause {
+                Some(clause) => format!("{first} {clause}"),
+                None => first.to_string(),
+            };
             if let Some(name) = current.take() {
                 if let Some(t) = grade
                     .tests
