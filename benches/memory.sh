@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-2000}
-MODELS=${MODELS:-"threads rayon-sized callbacks state-machine promises own-runtime green-threads uring tokio tokio-current-thread async-std smol compio"}
+MODELS=${MODELS:-"threads rayon-sized callbacks own-state-machine own-promises own-async-fn green-threads uring tokio tokio-current-thread async-std smol compio"}
 [ -x /usr/bin/time ] || { echo "memory.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 cargo build --release -q -p wardial

@@ -4,8 +4,8 @@
 //! `WARDIAL_BENCH_QUICK=1 cargo bench -- --quick` (182 s). One group:
 //! `cargo bench -- latency_bound`. Reports land in `target/criterion/`.
 //!
-//! Every group starts its simnet once, before any timing, and every iteration checks its
-//! findings against the ground truth (a fast wrong model cannot win).
+//! Every group starts its simnet once, before any timing, and every scan a group times checks
+//! its findings against the ground truth (a fast wrong model cannot win).
 
 use std::future::Future;
 use std::time::Duration;
@@ -30,9 +30,8 @@ fn short<'c>(c: &'c mut Criterion, name: &str) -> Group<'c> {
     g
 }
 
-/// Benches every model on `w`: `hosts` hosts each, `few` for the slow ones (throughput is per
-/// probe, so the sizes compare).
-/// The model called `name`, or `None` (said once on stderr) if it cannot run here.
+/// The model called `name`, or `None` (said on stderr, once per group that asks) if it cannot
+/// run here.
 fn model(name: &str) -> Option<Box<dyn wardial_probe::Probe>> {
     match models::build(name).expect("a model name") {
         Ok(model) => Some(model),
@@ -43,6 +42,8 @@ fn model(name: &str) -> Option<Box<dyn wardial_probe::Probe>> {
     }
 }
 
+/// Benches every model on `w`: `hosts` hosts each, `few` for the slow ones (throughput is per
+/// probe, so the sizes compare).
 fn every_model(g: &mut Group<'_>, w: &Workload, hosts: usize, few: usize) {
     for name in models::NAMES {
         let Some(model) = model(name) else { continue };
@@ -61,7 +62,8 @@ fn latency_bound(c: &mut Criterion) {
 
 /// The realistic mix (most hosts silent) with a 200 ms timeout and 128 connections: the
 /// timeout sets the pace, time ≈ ⌈silent hosts ÷ connections⌉ × timeout. The sequential
-/// models are left out: at 86% silent hosts they would need 90 s per iteration.
+/// models are left out: 84% of these hosts are silent, so they would need at least 86 s per
+/// iteration (42 s in a quick run).
 fn timeout_bound(c: &mut Criterion) {
     let hosts = if quick() { 256 } else { 512 };
     let w = Workload::realistic(Duration::from_millis(200), 128);
@@ -83,7 +85,8 @@ fn overhead_bound(c: &mut Criterion) {
 }
 
 /// Time against `max_connections` for threads and tokio, hosts live at 20 ms: four rounds of
-/// latency at every width, so the ideal throughput is `connections / 20 ms`.
+/// latency at every width (but sixteen at width 1: never fewer than 16 hosts), so the ideal
+/// throughput is `connections / 20 ms`.
 fn concurrency(c: &mut Criterion) {
     let widths: &[usize] = if quick() {
         &[1, 8, 64, 512]

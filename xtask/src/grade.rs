@@ -172,6 +172,14 @@ pub fn parse(stdout: &str, stderr: &str) -> Grade {
             .unwrap_or("could not compile");
         grade.broken = Some(first.to_string());
     }
+    grade.tests = outcomes(stdout);
+    attach_messages(stdout, &mut grade.tests);
+    grade
+}
+
+/// Each `test NAME ... ok|FAILED` line, in order.
+fn outcomes(stdout: &str) -> Vec<TestResult> {
+    let mut tests = Vec::new();
     for line in stdout.lines() {
         let Some(rest) = line.strip_prefix("test ") else {
             continue;
@@ -183,12 +191,18 @@ pub fn parse(stdout: &str, stderr: &str) -> Grade {
         } else {
             continue;
         };
-        grade.tests.push(TestResult {
+        tests.push(TestResult {
             name: name.to_string(),
             passed,
             message: None,
         });
     }
+    tests
+}
+
+/// The first line of each failure's panic message (and the conformance clause it names, if
+/// any), attached to its test.
+fn attach_messages(stdout: &str, tests: &mut [TestResult]) {
     // The failures' output: "---- NAME stdout ----", then "thread '...' panicked at ...:",
     // then the message.
     let mut current: Option<String> = None;
@@ -218,8 +232,7 @@ pub fn parse(stdout: &str, stderr: &str) -> Grade {
                 None => first.to_string(),
             };
             if let Some(name) = current.take() {
-                if let Some(t) = grade
-                    .tests
+                if let Some(t) = tests
                     .iter_mut()
                     .find(|t| t.name == name && t.message.is_none())
                 {
@@ -228,7 +241,6 @@ pub fn parse(stdout: &str, stderr: &str) -> Grade {
             }
         }
     }
-    grade
 }
 
 #[cfg(test)]

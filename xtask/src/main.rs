@@ -11,9 +11,8 @@
 //! ```
 //!
 //! - `cargo xtask starter OUT_DIR` writes a standalone workspace (probe, simnet, tokio,
-//!   own-runtime) with every
-//!   region replaced by its starter code or `todo!("Task N: hint")`, and the task tests that grade
-//!   it.
+//!   own-runtime) with every region replaced by its starter code or `todo!("Task N: hint")`, and
+//!   the task tests that grade it.
 //! - `cargo xtask check` is the rustlings-style checker CI runs: for each task, a starter with only
 //!   that task removed must compile, fail every one of that task's tests, and pass every other
 //!   test except those of later tasks (which build on it); the full starter must fail every task
@@ -77,7 +76,7 @@ const CRATES: [(&str, &[&str]); 4] = [
 
 const TASKS: [u32; 4] = [1, 2, 3, 4];
 
-/// A plausible wrong solution: the task, the file, the start of its region's hint, the code a
+/// A plausible wrong solution: the task, the file, a part of its region's hint, the code a
 /// student might write, and what the failing test must say about it.
 struct Wrong {
     task: u32,
@@ -122,7 +121,7 @@ fn grade_here(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Replaces the solution region of `source` whose hint starts with `hint` by `code`, kept as
+/// Replaces the solution region of `source` whose marker line contains `hint` by `code`, kept as
 /// the solution (so a starter built with every solution holds this one wrong).
 fn replace_region(source: &str, hint: &str, code: &str) -> Result<String, String> {
     let mut out = String::new();
@@ -187,128 +186,102 @@ fn root() -> PathBuf {
 
 /// Replaces the solution regions of `source` (all, or only task `only`'s).
 pub fn strip_solutions(source: &str, only: Option<u32>) -> Result<String, String> {
-    enum State {
-        Outside,
-        Solution {
-            task: u32,
-            hint: String,
-            indent: String,
-            kept: Vec<String>,
-        },
-        Starter {
-            task: u32,
-            hint: String,
-            indent: String,
-            kept: Vec<String>,
-            starter: Vec<String>,
-        },
-    }
     let mut out = String::new();
-    let mut state = State::Outside;
+    let mut region: Option<Region> = None;
     for (n, line) in source.lines().enumerate() {
         let trimmed = line.trim_start();
-        let indent = line[..line.len() - trimmed.len()].to_string();
-        state = match state {
-            State::Outside => {
+        region = match region {
+            None => {
                 if let Some(rest) = trimmed.strip_prefix("// BEGIN SOLUTION Task ") {
-                    let (task, hint) = rest.split_once(':').ok_or(format!(
-                        "line {}: expected '// BEGIN SOLUTION Task N: hint'",
-                        n + 1
-                    ))?;
-                    let task = task
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("line {}: bad task number", n + 1))?;
-                    State::Solution {
-                        task,
-                        hint: hint.trim().to_string(),
-                        indent,
-                        kept: Vec::new(),
-                    }
+                    let indent = &line[..line.len() - trimmed.len()];
+                    Some(Region::begin(rest, indent, n + 1)?)
                 } else {
                     out.push_str(line);
                     out.push('\n');
-                    State::Outside
+                    None
                 }
             }
-            State::Solution {
-                task,
-                hint,
-                indent,
-                mut kept,
-            } => {
-                if trimmed == "// STARTER" {
-                    State::Starter {
-                        task,
-                        hint,
-                        indent,
-                        kept,
-                        starter: Vec::new(),
-                    }
-                } else if trimmed == "// END SOLUTION" {
-                    emit(&mut out, task, &hint, &indent, &kept, &[], only);
-                    State::Outside
-                } else {
-                    kept.push(line.to_string());
-                    State::Solution {
-                        task,
-                        hint,
-                        indent,
-                        kept,
-                    }
-                }
+            Some(region) if trimmed == "// END SOLUTION" => {
+                region.emit(&mut out, only);
+                None
             }
-            State::Starter {
-                task,
-                hint,
-                indent,
-                kept,
-                mut starter,
-            } => {
-                if trimmed == "// END SOLUTION" {
-                    emit(&mut out, task, &hint, &indent, &kept, &starter, only);
-                    State::Outside
-                } else {
-                    let code = trimmed
-                        .strip_prefix("// ")
-                        .or_else(|| trimmed.strip_prefix("//"))
-                        .ok_or(format!("line {}: starter lines are comments", n + 1))?;
-                    starter.push(format!("{indent}{code}"));
-                    State::Starter {
-                        task,
-                        hint,
-                        indent,
-                        kept,
-                        starter,
-                    }
-                }
+            Some(mut region) => {
+                region.push_line(line, trimmed, n + 1)?;
+                Some(region)
             }
         };
     }
-    match state {
-        State::Outside => Ok(out),
-        _ => Err("a solution region is not closed with '// END SOLUTION'".into()),
+    match region {
+        None => Ok(out),
+        Some(_) => Err("a solution region is not closed with '// END SOLUTION'".into()),
     }
 }
 
-fn emit(
-    out: &mut String,
+/// A solution region of a source, read up to its `// END SOLUTION`.
+struct Region {
     task: u32,
-    hint: &str,
-    indent: &str,
-    kept: &[String],
-    starter: &[String],
-    only: Option<u32>,
-) {
-    let replace = only.is_none_or(|t| t == task);
-    if !replace {
-        for line in kept {
-            let _ = writeln!(out, "{line}");
+    hint: String,
+    /// The indentation of its `// BEGIN SOLUTION` line, which the hint, the `todo!()` and the
+    /// starter code take.
+    indent: String,
+    /// The solution's lines, as they are.
+    kept: Vec<String>,
+    /// The starter's lines, uncommented: `None` until the `// STARTER` line.
+    starter: Option<Vec<String>>,
+}
+
+impl Region {
+    /// Opens a region at line `n`, from what follows `// BEGIN SOLUTION Task ` (`N: hint`).
+    fn begin(rest: &str, indent: &str, n: usize) -> Result<Self, String> {
+        let (task, hint) = rest.split_once(':').ok_or(format!(
+            "line {n}: expected '// BEGIN SOLUTION Task N: hint'"
+        ))?;
+        let task = task
+            .trim()
+            .parse()
+            .map_err(|_| format!("line {n}: bad task number"))?;
+        Ok(Self {
+            task,
+            hint: hint.trim().to_string(),
+            indent: indent.to_string(),
+            kept: Vec::new(),
+            starter: None,
+        })
+    }
+
+    /// Takes line `n` of the region (not its end): the `// STARTER` line, or a line of the
+    /// solution or of the starter.
+    fn push_line(&mut self, line: &str, trimmed: &str, n: usize) -> Result<(), String> {
+        let Some(starter) = &mut self.starter else {
+            if trimmed == "// STARTER" {
+                self.starter = Some(Vec::new());
+            } else {
+                self.kept.push(line.to_string());
+            }
+            return Ok(());
+        };
+        let code = trimmed
+            .strip_prefix("// ")
+            .or_else(|| trimmed.strip_prefix("//"))
+            .ok_or(format!("line {n}: starter lines are comments"))?;
+        starter.push(format!("{}{code}", self.indent));
+        Ok(())
+    }
+
+    /// Writes the region to `out`: replaced by its hint and starter code (or `todo!()`) if its
+    /// task is `only` or `only` is `None`, else its solution as it is.
+    fn emit(&self, out: &mut String, only: Option<u32>) {
+        let (task, indent) = (self.task, &self.indent);
+        let replace = only.is_none_or(|t| t == task);
+        if !replace {
+            for line in &self.kept {
+                let _ = writeln!(out, "{line}");
+            }
+            return;
         }
-    } else {
         // The hint as a comment, wrapped to the code's 100 columns.
         let mut line = format!("{indent}// Task {task}:");
-        for word in hint.split_whitespace() {
+        for word in self.hint.split_whitespace() {
             if line.len() + 1 + word.len() > 100 {
                 let _ = writeln!(out, "{line}");
                 line = format!("{indent}//");
@@ -317,6 +290,7 @@ fn emit(
             line.push_str(word);
         }
         let _ = writeln!(out, "{line}");
+        let starter = self.starter.as_deref().unwrap_or_default();
         if starter.is_empty() {
             // A statement, so it fits both tail and statement positions: a block that ends in
             // a diverging statement may have any type.
@@ -390,69 +364,88 @@ fn starter(out: &Path, only: Option<u32>) -> Result<(), String> {
 /// solution instead.
 fn write_starter(out: &Path, only: Option<u32>, wrong: Option<&Wrong>) -> Result<(), String> {
     let root = root();
-    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
     if out.exists()
         && std::fs::read_dir(out)
-            .map_err(|e| io("read OUT_DIR", e))?
+            .map_err(|e| format!("read OUT_DIR: {e}"))?
             .next()
             .is_some()
     {
         return Err(format!("{} exists and is not empty", out.display()));
     }
-    let write = |dest: &Path, text: &str| -> Result<(), String> {
-        std::fs::create_dir_all(dest.parent().expect("a file has a folder"))
-            .map_err(|e| io("mkdir", e))?;
-        std::fs::write(dest, text).map_err(|e| io("write", e))
-    };
     let mut manifests = String::new();
     for (krate, files) in CRATES {
-        let from = root.join("crates").join(krate);
-        let to = out.join("crates").join(krate);
-        let mut sources = String::new();
-        for file in files.iter() {
-            let mut text = std::fs::read_to_string(from.join(file)).map_err(|e| io(file, e))?;
-            if let Some(w) = wrong.filter(|w| w.file == format!("crates/{krate}/{file}")) {
-                text = replace_region(&text, w.hint, w.code)?;
-            }
-            let text = if file.starts_with("src/") {
-                strip_solutions(&without_unit_tests(&text), only)
-                    .map_err(|e| format!("{krate}/{file}: {e}"))?
-            } else {
-                text
-            };
-            sources.push_str(&text);
-            write(&to.join(file), &text)?;
-        }
-        let manifest =
-            std::fs::read_to_string(from.join("Cargo.toml")).map_err(|e| io("Cargo.toml", e))?;
-        let manifest = crate_manifest(&manifest, &sources);
-        manifests.push_str(&manifest);
-        write(&to.join("Cargo.toml"), &manifest)?;
+        manifests.push_str(&write_starter_crate(&root, out, krate, files, only, wrong)?);
     }
-    // The grader, as `cargo xtask grade`.
-    write(&out.join("xtask/Cargo.toml"), GRADER_MANIFEST)?;
-    write(&out.join("xtask/src/main.rs"), GRADER_MAIN)?;
-    write(
-        &out.join("xtask/src/grade.rs"),
-        &without_unit_tests(include_str!("grade.rs")),
-    )?;
-    write(
-        &out.join(".cargo/config.toml"),
-        "[alias]\n# Your points, task by task, and what to do next.\nxtask = \"run --quiet --package xtask --\"\n",
-    )?;
+    write_grader(out)?;
     let workspace =
-        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| io("Cargo.toml", e))?;
-    write(
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    write_file(
         &out.join("Cargo.toml"),
         &workspace_manifest(&workspace, &manifests),
     )?;
     // The same dependency versions as the course workspace, so it builds as it was tested.
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
-        .map_err(|e| io("Cargo.lock", e))?;
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
     let readme = std::fs::read_to_string(root.join("docs/src/homework.md"))
-        .map_err(|e| io("homework.md", e))?;
-    write(&out.join("README.md"), &readme)?;
-    Ok(())
+        .map_err(|e| format!("homework.md: {e}"))?;
+    write_file(&out.join("README.md"), &readme)
+}
+
+/// Copies `files` of `krate` into the starter in `out`, with the solution regions of its
+/// sources replaced as [`write_starter`] says, and writes the crate's manifest for the starter;
+/// returns that manifest.
+fn write_starter_crate(
+    root: &Path,
+    out: &Path,
+    krate: &str,
+    files: &[&str],
+    only: Option<u32>,
+    wrong: Option<&Wrong>,
+) -> Result<String, String> {
+    let from = root.join("crates").join(krate);
+    let to = out.join("crates").join(krate);
+    let mut sources = String::new();
+    for file in files {
+        let mut text =
+            std::fs::read_to_string(from.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        if let Some(w) = wrong.filter(|w| w.file == format!("crates/{krate}/{file}")) {
+            text = replace_region(&text, w.hint, w.code)?;
+        }
+        let text = if file.starts_with("src/") {
+            strip_solutions(&without_unit_tests(&text), only)
+                .map_err(|e| format!("{krate}/{file}: {e}"))?
+        } else {
+            text
+        };
+        sources.push_str(&text);
+        write_file(&to.join(file), &text)?;
+    }
+    let manifest =
+        std::fs::read_to_string(from.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let manifest = crate_manifest(&manifest, &sources);
+    write_file(&to.join("Cargo.toml"), &manifest)?;
+    Ok(manifest)
+}
+
+/// The grader, as `cargo xtask grade`.
+fn write_grader(out: &Path) -> Result<(), String> {
+    write_file(&out.join("xtask/Cargo.toml"), GRADER_MANIFEST)?;
+    write_file(&out.join("xtask/src/main.rs"), GRADER_MAIN)?;
+    write_file(
+        &out.join("xtask/src/grade.rs"),
+        &without_unit_tests(include_str!("grade.rs")),
+    )?;
+    write_file(
+        &out.join(".cargo/config.toml"),
+        "[alias]\n# Your points, task by task, and what to do next.\nxtask = \"run --quiet --package xtask --\"\n",
+    )
+}
+
+/// Writes `text` to `dest`, making its folder first.
+fn write_file(dest: &Path, text: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dest.parent().expect("a file has a folder"))
+        .map_err(|e| format!("mkdir: {e}"))?;
+    std::fs::write(dest, text).map_err(|e| format!("write: {e}"))
 }
 
 /// The starter's grader crate.
@@ -512,104 +505,11 @@ fn check() -> Result<(), String> {
     let target = starter_target();
     let mut problems = Vec::new();
     for task in TASKS {
-        let dir = base.join(format!("task{task}"));
-        write_starter(&dir, Some(task), None)?;
-        let grade = grade::run(&dir, Some(&target))?;
-        if let Some(error) = &grade.broken {
-            return Err(format!(
-                "the starter without task {task} does not compile: {error}"
-            ));
-        }
-        let own = |name: &str| name.starts_with(&format!("task{task}_"));
-        let later = |name: &str| {
-            TASKS
-                .iter()
-                .any(|t| *t > task && name.starts_with(&format!("task{t}_")))
-        };
-        if !grade.tests.iter().any(|t| own(&t.name)) {
-            problems.push(format!("task {task}: no tests named task{task}_*"));
-        }
-        for t in &grade.tests {
-            if own(&t.name) && t.passed {
-                problems.push(format!(
-                    "task {task}: '{}' passes without the solution",
-                    t.name
-                ));
-            }
-            if !own(&t.name) && !later(&t.name) && !t.passed {
-                problems.push(format!(
-                    "task {task}: '{}' fails, but it is not task {task}'s test",
-                    t.name
-                ));
-            }
-        }
-        println!(
-            "task {task}: {} of its tests fail without its solution",
-            grade
-                .tests
-                .iter()
-                .filter(|t| own(&t.name) && !t.passed)
-                .count()
-        );
+        problems.extend(check_without_task(&base, &target, task)?);
     }
-
-    // The whole starter, as students get it.
-    let dir = base.join("all");
-    write_starter(&dir, None, None)?;
-    let build = Command::new(env!("CARGO"))
-        .args(["build", "--workspace", "--all-targets"])
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| format!("run cargo build: {e}"))?;
-    let stderr = String::from_utf8_lossy(&build.stderr);
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning"))
-        .collect();
-    if !build.status.success() || !warnings.is_empty() {
-        problems.push(format!(
-            "the starter must build without a warning:\n{stderr}"
-        ));
-    }
-    let grade = grade::run(&dir, Some(&target))?;
-    let report = grade.report();
-    if grade.points() != 0 || !report.contains("next: task 1") {
-        problems.push(format!(
-            "the starter as shipped must grade 0 points, task 1 first:\n{report}"
-        ));
-    }
-    println!("full starter: {}", report.lines().next().unwrap_or(""));
-
-    // The wrong solutions.
+    problems.extend(check_full_starter(&base, &target)?);
     for (i, wrong) in WRONG.iter().enumerate() {
-        let dir = base.join(format!("wrong{i}"));
-        write_starter(&dir, Some(0), Some(wrong))?;
-        let grade = grade::run(&dir, Some(&target))?;
-        let said = grade
-            .tests
-            .iter()
-            .filter(|t| !t.passed && t.name.starts_with(&format!("task{}_", wrong.task)))
-            .any(|t| t.message.as_deref().is_some_and(|m| m.contains(wrong.says)));
-        if grade.done(wrong.task) || !said {
-            problems.push(format!(
-                "a wrong solution of task {} ('{}') must fail its tests saying '{}':\n{}",
-                wrong.task,
-                wrong.hint,
-                wrong.says,
-                grade.report()
-            ));
-        }
-        println!(
-            "wrong solution {} of task {}: {}",
-            i + 1,
-            wrong.task,
-            if said {
-                "caught, with its message"
-            } else {
-                "NOT caught"
-            }
-        );
+        problems.extend(check_wrong_solution(&base, &target, i, wrong)?);
     }
     let _ = std::fs::remove_dir_all(&base);
     if problems.is_empty() {
@@ -621,6 +521,124 @@ fn check() -> Result<(), String> {
             problems.join("\n  ")
         ))
     }
+}
+
+/// A starter with only `task` removed, built in `base` with the target directory `target`:
+/// it compiles, that task's tests fail, and every other test passes except later tasks'.
+/// Returns what is wrong with it.
+fn check_without_task(base: &Path, target: &Path, task: u32) -> Result<Vec<String>, String> {
+    let dir = base.join(format!("task{task}"));
+    write_starter(&dir, Some(task), None)?;
+    let grade = grade::run(&dir, Some(target))?;
+    if let Some(error) = &grade.broken {
+        return Err(format!(
+            "the starter without task {task} does not compile: {error}"
+        ));
+    }
+    let own = |name: &str| name.starts_with(&format!("task{task}_"));
+    let later = |name: &str| {
+        TASKS
+            .iter()
+            .any(|t| *t > task && name.starts_with(&format!("task{t}_")))
+    };
+    let mut problems = Vec::new();
+    if !grade.tests.iter().any(|t| own(&t.name)) {
+        problems.push(format!("task {task}: no tests named task{task}_*"));
+    }
+    for t in &grade.tests {
+        if own(&t.name) && t.passed {
+            problems.push(format!(
+                "task {task}: '{}' passes without the solution",
+                t.name
+            ));
+        }
+        if !own(&t.name) && !later(&t.name) && !t.passed {
+            problems.push(format!(
+                "task {task}: '{}' fails, but it is not task {task}'s test",
+                t.name
+            ));
+        }
+    }
+    println!(
+        "task {task}: {} of its tests fail without its solution",
+        grade
+            .tests
+            .iter()
+            .filter(|t| own(&t.name) && !t.passed)
+            .count()
+    );
+    Ok(problems)
+}
+
+/// The whole starter, as students get it: builds without a warning, and grades 0 points with
+/// task 1 to do first. Returns what is wrong with it.
+fn check_full_starter(base: &Path, target: &Path) -> Result<Vec<String>, String> {
+    let dir = base.join("all");
+    write_starter(&dir, None, None)?;
+    let build = Command::new(env!("CARGO"))
+        .args(["build", "--workspace", "--all-targets"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("run cargo build: {e}"))?;
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning"))
+        .collect();
+    let mut problems = Vec::new();
+    if !build.status.success() || !warnings.is_empty() {
+        problems.push(format!(
+            "the starter must build without a warning:\n{stderr}"
+        ));
+    }
+    let grade = grade::run(&dir, Some(target))?;
+    let report = grade.report();
+    if grade.points() != 0 || !report.contains("next: task 1") {
+        problems.push(format!(
+            "the starter as shipped must grade 0 points, task 1 first:\n{report}"
+        ));
+    }
+    println!("full starter: {}", report.lines().next().unwrap_or(""));
+    Ok(problems)
+}
+
+/// The `i`th of the wrong solutions, `wrong`: its task loses its points, and a failing test of
+/// that task says what is wrong. Returns the problem if not.
+fn check_wrong_solution(
+    base: &Path,
+    target: &Path,
+    i: usize,
+    wrong: &Wrong,
+) -> Result<Option<String>, String> {
+    let dir = base.join(format!("wrong{i}"));
+    write_starter(&dir, Some(0), Some(wrong))?;
+    let grade = grade::run(&dir, Some(target))?;
+    let said = grade
+        .tests
+        .iter()
+        .filter(|t| !t.passed && t.name.starts_with(&format!("task{}_", wrong.task)))
+        .any(|t| t.message.as_deref().is_some_and(|m| m.contains(wrong.says)));
+    let problem = (grade.done(wrong.task) || !said).then(|| {
+        format!(
+            "a wrong solution of task {} ('{}') must fail its tests saying '{}':\n{}",
+            wrong.task,
+            wrong.hint,
+            wrong.says,
+            grade.report()
+        )
+    });
+    println!(
+        "wrong solution {} of task {}: {}",
+        i + 1,
+        wrong.task,
+        if said {
+            "caught, with its message"
+        } else {
+            "NOT caught"
+        }
+    );
+    Ok(problem)
 }
 
 /// The markers of a solution region, which a page of the book must never show.

@@ -4,7 +4,7 @@
 //! each labelled with the commit and the machine they came from.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -38,22 +38,38 @@ pub fn results() -> Result<(), String> {
     for dir in [&docs, &img] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    let wardial = build_wardial(&root)?;
+    let label = label(&root);
+    write_default_race(&wardial, &docs, &img, &label)?;
+    write_equal_race(&wardial, &docs, &img, &label)?;
+    write_concurrency_sweep(&wardial, &docs, &img, &label)?;
+    eprintln!(
+        "xtask results: wrote {} and {}",
+        docs.display(),
+        img.display()
+    );
+    Ok(())
+}
+
+/// Builds `wardial` in release mode and returns the path of its binary.
+fn build_wardial(root: &Path) -> Result<PathBuf, String> {
     eprintln!("xtask results: building wardial (release)...");
-    run_status(Command::new(env!("CARGO")).current_dir(&root).args([
+    run_status(Command::new(env!("CARGO")).current_dir(root).args([
         "build",
         "--release",
         "--quiet",
         "-p",
         "wardial",
     ]))?;
-    let wardial = root.join("target/release/wardial");
-    let label = label(&root);
+    Ok(root.join("target/release/wardial"))
+}
 
-    // 1. The default race, as `cargo run --release` shows it.
+/// The default race, as `cargo run --release` shows it.
+fn write_default_race(wardial: &Path, docs: &Path, img: &Path, label: &str) -> Result<(), String> {
     eprintln!("xtask results: the default race...");
     let default = race(
-        &wardial,
-        &["race", "--svg", &path(&img, "default.svg")],
+        wardial,
+        &["race", "--svg", &path(img, "default.svg")],
         "default",
     )?;
     write(
@@ -61,66 +77,73 @@ pub fn results() -> Result<(), String> {
         &format!(
             "{}\n{}\n",
             table(&default),
-            caption(&label, "cargo run --release -- race")
+            caption(label, "cargo run --release -- race")
         ),
-    )?;
+    )
+}
 
-    // 2. Equal work for every model, its timeline and memory.
+/// Equal work for every model, its timeline and memory.
+fn write_equal_race(wardial: &Path, docs: &Path, img: &Path, label: &str) -> Result<(), String> {
     eprintln!("xtask results: every model on the same 256 hosts...");
     let mut args = EQUAL.to_vec();
-    let (svg, timeline) = (path(&img, "equal.svg"), path(&img, "timeline.svg"));
+    let (svg, timeline) = (path(img, "equal.svg"), path(img, "timeline.svg"));
     args.extend(["--svg", &svg, "--timeline", &timeline]);
-    let equal = race(&wardial, &args, "equal")?;
+    let equal = race(wardial, &args, "equal")?;
     write(
         &docs.join("equal.md"),
         &format!(
             "{}\n{}\n",
             table(&equal),
-            caption(&label, &format!("wardial {}", EQUAL.join(" ")))
+            caption(label, &format!("wardial {}", EQUAL.join(" ")))
         ),
-    )?;
+    )
+}
 
-    // 3. Concurrency against probes per second.
+/// Concurrency against probes per second.
+fn write_concurrency_sweep(
+    wardial: &Path,
+    docs: &Path,
+    img: &Path,
+    label: &str,
+) -> Result<(), String> {
     let mut sweep = Vec::new();
     for width in WIDTHS {
         eprintln!("xtask results: concurrency {width}...");
-        let hosts = (4 * width).max(64).to_string();
-        let width_arg = width.to_string();
-        let doc = race(
-            &wardial,
-            &[
-                "race",
-                "--range",
-                "127.64.0.0/18",
-                "--mix",
-                "live",
-                "--latency",
-                "20ms",
-                "--hosts",
-                &hosts,
-                "--max-connections",
-                &width_arg,
-                "--models",
-                SWEEP_MODELS,
-                "--budget",
-                "3s",
-                "--no-memory",
-            ],
-            "sweep",
-        )?;
-        sweep.push((width, doc));
+        sweep.push((width, sweep_race(wardial, width)?));
     }
     write(
         &img.join("concurrency.svg"),
-        &concurrency_svg(&sweep, &label),
+        &concurrency_svg(&sweep, label),
     )?;
-    write(&docs.join("concurrency.md"), &sweep_table(&sweep, &label))?;
-    eprintln!(
-        "xtask results: wrote {} and {}",
-        docs.display(),
-        img.display()
-    );
-    Ok(())
+    write(&docs.join("concurrency.md"), &sweep_table(&sweep, label))
+}
+
+/// One point of the concurrency sweep: the sweep's models, at most `width` connections.
+fn sweep_race(wardial: &Path, width: usize) -> Result<Value, String> {
+    let hosts = (4 * width).max(64).to_string();
+    let width_arg = width.to_string();
+    race(
+        wardial,
+        &[
+            "race",
+            "--range",
+            "127.64.0.0/18",
+            "--mix",
+            "live",
+            "--latency",
+            "20ms",
+            "--hosts",
+            &hosts,
+            "--max-connections",
+            &width_arg,
+            "--models",
+            SWEEP_MODELS,
+            "--budget",
+            "3s",
+            "--no-memory",
+        ],
+        "sweep",
+    )
 }
 
 fn path(dir: &Path, file: &str) -> String {
@@ -277,68 +300,109 @@ fn sweep_table(sweep: &[(usize, Value)], label: &str) -> String {
     t.push('\n');
     t.push_str(&caption(
         label,
-        "wardial race --mix live --latency 20ms --hosts 4×N --max-connections N --models threads,callbacks,tokio",
+        "wardial race --range 127.64.0.0/18 --mix live --latency 20ms --hosts H --max-connections N --models threads,callbacks,tokio --budget 3s --no-memory (H = 4×N, at least 64)",
     ));
     t
 }
 
+/// The concurrency plot's margins (left, top) and the size of its drawing area, in pixels.
+const PLOT_LEFT: f64 = 70.0;
+const PLOT_TOP: f64 = 50.0;
+const PLOT_WIDTH: f64 = 560.0;
+const PLOT_HEIGHT: f64 = 320.0;
+/// One colour for each model of [`SWEEP_MODELS`], in the same order.
+const SWEEP_COLOURS: [&str; 3] = ["#d95f02", "#1b9e77", "#3b7dd8"];
+
 /// Concurrency against probes per second, both on log scales, with the ideal line.
 fn concurrency_svg(sweep: &[(usize, Value)], label: &str) -> String {
-    const LEFT: f64 = 70.0;
-    const TOP: f64 = 50.0;
-    const W: f64 = 560.0;
-    const H: f64 = 320.0;
-    const COLOURS: [&str; 3] = ["#d95f02", "#1b9e77", "#3b7dd8"];
-    let models: Vec<&str> = SWEEP_MODELS.split(',').collect();
-    let widest = sweep.last().map_or(1, |(w, _)| *w) as f64;
-    let best = sweep
-        .iter()
-        .map(|(_, d)| ideal_rate(d))
-        .fold(10.0, f64::max);
-    let (x_decades, y_decades) = (widest.log10().ceil().max(1.0), best.log10().ceil());
-    let x = |w: f64| LEFT + w.max(1.0).log10() / x_decades * W;
-    let y = |r: f64| TOP + H - r.max(1.0).log10() / y_decades * H;
-    let mut s = format!(
+    let scales = LogScales::of(sweep);
+    let mut s = svg_header(label);
+    scales.draw_grid(&mut s);
+    let legend = draw_sweep_lines(&mut s, &scales, sweep);
+    draw_legend(&mut s, &legend);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The concurrency plot's title and the label of where its figures come from.
+fn svg_header(label: &str) -> String {
+    format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="monospace" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
 <text x="8" y="18" font-weight="bold" font-size="13">probes per second against connections (both log scales); hosts answer after 20 ms</text>
 <text x="8" y="34" fill="#555" font-size="10">{label}</text>
 "##,
-        w = LEFT + W + 170.0,
-        h = TOP + H + 50.0,
+        w = PLOT_LEFT + PLOT_WIDTH + 170.0,
+        h = PLOT_TOP + PLOT_HEIGHT + 50.0,
         label = label.replace('`', ""),
-    );
-    for p in 0..=x_decades as i32 {
-        let gx = x(10f64.powi(p));
+    )
+}
+
+/// The two log axes of the concurrency plot, each spanning whole decades: connections across,
+/// probes per second up.
+struct LogScales {
+    x_decades: f64,
+    y_decades: f64,
+}
+
+impl LogScales {
+    /// Axes wide enough for the widest point and tall enough for the best ideal rate.
+    fn of(sweep: &[(usize, Value)]) -> Self {
+        let widest = sweep.last().map_or(1, |(w, _)| *w) as f64;
+        let best = sweep
+            .iter()
+            .map(|(_, d)| ideal_rate(d))
+            .fold(10.0, f64::max);
+        Self {
+            x_decades: widest.log10().ceil().max(1.0),
+            y_decades: best.log10().ceil(),
+        }
+    }
+
+    fn x(&self, w: f64) -> f64 {
+        PLOT_LEFT + w.max(1.0).log10() / self.x_decades * PLOT_WIDTH
+    }
+
+    fn y(&self, r: f64) -> f64 {
+        PLOT_TOP + PLOT_HEIGHT - r.max(1.0).log10() / self.y_decades * PLOT_HEIGHT
+    }
+
+    /// A grid line and its value at every decade of both axes, and the title of the x axis.
+    fn draw_grid(&self, s: &mut String) {
+        for p in 0..=self.x_decades as i32 {
+            let gx = self.x(10f64.powi(p));
+            let _ = writeln!(
+                s,
+                r##"<line x1="{gx:.1}" y1="{PLOT_TOP}" x2="{gx:.1}" y2="{b}" stroke="#ddd"/><text x="{gx:.1}" y="{ly}" text-anchor="middle">{v}</text>"##,
+                b = PLOT_TOP + PLOT_HEIGHT,
+                ly = PLOT_TOP + PLOT_HEIGHT + 16.0,
+                v = 10u64.pow(p as u32),
+            );
+        }
+        for p in 0..=self.y_decades as i32 {
+            let gy = self.y(10f64.powi(p));
+            let _ = writeln!(
+                s,
+                r##"<line x1="{PLOT_LEFT}" y1="{gy:.1}" x2="{r}" y2="{gy:.1}" stroke="#ddd"/><text x="{lx}" y="{ty:.1}" text-anchor="end">{v}</text>"##,
+                r = PLOT_LEFT + PLOT_WIDTH,
+                lx = PLOT_LEFT - 6.0,
+                ty = gy + 4.0,
+                v = 10u64.pow(p as u32),
+            );
+        }
         let _ = writeln!(
             s,
-            r##"<line x1="{gx:.1}" y1="{TOP}" x2="{gx:.1}" y2="{b}" stroke="#ddd"/><text x="{gx:.1}" y="{ly}" text-anchor="middle">{v}</text>"##,
-            b = TOP + H,
-            ly = TOP + H + 16.0,
-            v = 10u64.pow(p as u32),
+            r#"<text x="{cx}" y="{by}" text-anchor="middle">max connections</text>"#,
+            cx = PLOT_LEFT + PLOT_WIDTH / 2.0,
+            by = PLOT_TOP + PLOT_HEIGHT + 36.0
         );
     }
-    for p in 0..=y_decades as i32 {
-        let gy = y(10f64.powi(p));
-        let _ = writeln!(
-            s,
-            r##"<line x1="{LEFT}" y1="{gy:.1}" x2="{r}" y2="{gy:.1}" stroke="#ddd"/><text x="{lx}" y="{ty:.1}" text-anchor="end">{v}</text>"##,
-            r = LEFT + W,
-            lx = LEFT - 6.0,
-            ty = gy + 4.0,
-            v = 10u64.pow(p as u32),
-        );
-    }
-    let _ = writeln!(
-        s,
-        r#"<text x="{cx}" y="{by}" text-anchor="middle">max connections</text>"#,
-        cx = LEFT + W / 2.0,
-        by = TOP + H + 36.0
-    );
-    let line = |points: Vec<(f64, f64)>, colour: &str, dash: bool| {
+
+    /// `points` (connections, probes per second) joined by a line, dashed if `dash`.
+    fn polyline(&self, points: &[(f64, f64)], colour: &str, dash: bool) -> String {
         let d: Vec<String> = points
             .iter()
-            .map(|(w, r)| format!("{:.1},{:.1}", x(*w), y(*r)))
+            .map(|(w, r)| format!("{:.1},{:.1}", self.x(*w), self.y(*r)))
             .collect();
         format!(
             r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"{}/>"#,
@@ -349,32 +413,50 @@ fn concurrency_svg(sweep: &[(usize, Value)], label: &str) -> String {
                 ""
             }
         )
-    };
+    }
+}
+
+/// The ideal line and one line for each model of the sweep; returns their legend, as (name,
+/// colour).
+fn draw_sweep_lines(
+    s: &mut String,
+    scales: &LogScales,
+    sweep: &[(usize, Value)],
+) -> Vec<(&'static str, &'static str)> {
     let ideal: Vec<(f64, f64)> = sweep
         .iter()
         .map(|(w, d)| (*w as f64, ideal_rate(d)))
         .collect();
-    let _ = writeln!(s, "{}", line(ideal, "#333", true));
+    let _ = writeln!(s, "{}", scales.polyline(&ideal, "#333", true));
     let mut legend = vec![("ideal: N ÷ 20 ms", "#333")];
-    for (m, colour) in models.iter().zip(COLOURS) {
-        let points = sweep
+    for (m, colour) in SWEEP_MODELS.split(',').zip(SWEEP_COLOURS) {
+        let points: Vec<(f64, f64)> = sweep
             .iter()
             .filter_map(|(w, d)| Some((*w as f64, rate(d, m)?)))
             .collect();
-        let _ = writeln!(s, "{}", line(points, colour, false));
+        let _ = writeln!(s, "{}", scales.polyline(&points, colour, false));
         legend.push((m, colour));
     }
+    legend
+}
+
+/// The legend, right of the plot: a short line of each colour and its name.
+fn draw_legend(s: &mut String, legend: &[(&str, &str)]) {
     for (i, (name, colour)) in legend.iter().enumerate() {
-        let ly = TOP + 10.0 + 20.0 * i as f64;
-        let lx = LEFT + W + 14.0;
+        let ly = PLOT_TOP + 10.0 + 20.0 * i as f64;
+        let lx = PLOT_LEFT + PLOT_WIDTH + 14.0;
         let _ = writeln!(
             s,
-            r#"<line x1="{lx}" y1="{ly}" x2="{x2}" y2="{ly}" stroke="{colour}" stroke-width="2"/><text x="{tx}" y="{ty}">{name}</text>"#,
+            r#"<line x1="{lx}" y1="{ly}" x2="{x2}" y2="{ly}" stroke="{colour}" stroke-width="2"{dash}/><text x="{tx}" y="{ty}">{name}</text>"#,
             x2 = lx + 20.0,
+            // The ideal comes first and is drawn dashed in the plot: so is its sample.
+            dash = if i == 0 {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            },
             tx = lx + 26.0,
             ty = ly + 4.0,
         );
     }
-    s.push_str("</svg>\n");
-    s
 }

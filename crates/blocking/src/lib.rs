@@ -228,32 +228,25 @@ impl Probe for BlockingUreq {
 /// A ureq connector that copies every byte its connections read to a [`tee::Seen`] buffer, so
 /// the exchange can judge exactly what ureq received, however ureq's call ended.
 mod tee {
-    use std::sync::{Arc, Mutex, MutexGuard};
+    use std::sync::{Arc, Mutex};
 
     use ureq::unversioned::resolver::DefaultResolver;
     use ureq::unversioned::transport::{
         Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
     };
+    use wardial_probe::lock;
 
     /// The bytes read since the last [`Seen::clear`].
     #[derive(Debug, Clone, Default)]
     pub struct Seen(Arc<Mutex<Vec<u8>>>);
 
     impl Seen {
-        fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
-            // A panic while holding this lock cannot leave the bytes half-written in a way
-            // that matters: take them as they are.
-            self.0
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        }
-
         pub fn clear(&self) {
-            self.lock().clear();
+            lock(&self.0).clear();
         }
 
         pub fn take(&self) -> Vec<u8> {
-            std::mem::take(&mut *self.lock())
+            std::mem::take(&mut *lock(&self.0))
         }
     }
 
@@ -307,7 +300,7 @@ mod tee {
             let result = self.inner.await_input(timeout);
             let input = self.inner.buffers().input();
             if input.len() > before {
-                self.seen.lock().extend_from_slice(&input[before..]);
+                lock(&self.seen.0).extend_from_slice(&input[before..]);
             }
             result
         }

@@ -265,6 +265,7 @@ impl EventLoop {
 
     /// One turn of the loop: sleep until a socket is ready or the next deadline is due, run
     /// the callbacks of the ready sockets, then expire the probes whose deadline has passed.
+    /// The green threads' scheduler has the same `turn`, on purpose, to be read beside it.
     pub fn turn(&mut self) {
         let now = Instant::now();
         let wait = self

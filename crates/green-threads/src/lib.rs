@@ -57,7 +57,8 @@ pub const STACK_SIZE: usize = 32 * 1024;
 
 // ANCHOR: probe
 /// One probe, written as blocking code: every `io` call returns when it is done, as `std::net`'s
-/// do. It ends within `timeout` of its start.
+/// do. It ends within `timeout` of its start. It is the blocking crate's `probe`, on purpose,
+/// with an `io` to call through: that is all a green thread asks of the code it runs.
 pub fn probe(io: &Io<'_>, target: Target, timeout: Duration) -> Finding {
     let started = Instant::now();
     let mut exchange = Exchange::new();
@@ -96,7 +97,7 @@ fn run(
 // ANCHOR: io
 /// What the scheduler says when it switches back into a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wake {
+pub enum Resumed {
     /// Something happened on the probe's socket: try again.
     Ready,
     /// The probe's deadline has come.
@@ -107,7 +108,7 @@ pub enum Wake {
 /// probe switches back to the scheduler (`suspend`), and goes on from right there when the
 /// scheduler switches back in. To the probe, the call simply took a while.
 pub struct Io<'a> {
-    yielder: &'a Yielder<Wake, ()>,
+    yielder: &'a Yielder<Resumed, ()>,
     registry: &'a Registry,
     /// The probe's slot in the scheduler: its socket's mio token.
     token: Token,
@@ -126,8 +127,8 @@ impl Io<'_> {
             return Err(io::ErrorKind::TimedOut.into());
         }
         match self.yielder.suspend(()) {
-            Wake::Ready => Ok(()),
-            Wake::Deadline => Err(io::ErrorKind::TimedOut.into()),
+            Resumed::Ready => Ok(()),
+            Resumed::Deadline => Err(io::ErrorKind::TimedOut.into()),
         }
     }
 
@@ -184,35 +185,6 @@ impl Io<'_> {
 // ---------------------------------------------------------------------------------------------
 
 // ANCHOR: scheduler
-/// A probe's coroutine: it takes a [`Wake`] each time it is resumed, yields `()` when it waits,
-/// and returns the finding.
-type Green = Coroutine<Wake, (), Finding, DefaultStack>;
-
-/// A probe in flight, and which one it is (a slot is reused by later probes; the deadline heap
-/// tells them apart by serial).
-struct InFlight {
-    green: Green,
-    serial: u64,
-}
-
-/// Switches into the probe in `slot`; if it ends, frees the slot, keeps its stack for the next
-/// probe, and returns the finding.
-fn resume(
-    greens: &mut Slab<InFlight>,
-    spare_stacks: &mut Vec<DefaultStack>,
-    slot: usize,
-    wake: Wake,
-) -> Option<Finding> {
-    let in_flight = greens.get_mut(slot)?;
-    match in_flight.green.resume(wake) {
-        CoroutineResult::Yield(()) => None,
-        CoroutineResult::Return(finding) => {
-            spare_stacks.push(greens.remove(slot).green.into_stack());
-            Some(finding)
-        }
-    }
-}
-
 /// The `green-threads` model.
 #[derive(Debug)]
 pub struct GreenThreads {
@@ -244,92 +216,167 @@ impl Probe for GreenThreads {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let mut report = Report::new(on_finding);
-        let mut poll = Poll::new().expect("an epoll or kqueue instance");
-        // Shared with every coroutine, which registers its own socket under its own token.
-        let registry = Rc::new(poll.registry().try_clone().expect("a registry handle"));
-        let mut events = Events::with_capacity(1024);
-        let mut greens: Slab<InFlight> = Slab::new();
-        // Deadlines, soonest first: `(when, slot, serial)`; an entry whose probe has ended is
-        // skipped when it comes due.
-        let mut deadlines: BinaryHeap<Reverse<(Instant, usize, u64)>> = BinaryHeap::new();
-        let mut serial = 0u64;
-        // Stacks of ended probes, reused: a fresh one is a mmap and page faults.
-        let mut spare_stacks: Vec<DefaultStack> = Vec::new();
-
+        let mut sched =
+            Scheduler::new(config.timeout(), self.stack_size).expect("an epoll or kqueue instance");
         let mut targets = config.until_stopped(targets);
         let mut more = true;
         loop {
-            // Keep the scheduler full: start probes up to the limit. Each runs at once, up to its
-            // first wait (or to its end: a refused connect never waits).
-            while more && greens.len() < config.max_connections() {
-                let Some(target) = targets.next() else {
-                    more = false;
-                    break;
-                };
-                let slot = greens.vacant_entry();
-                let key = slot.key();
-                let (registry, timeout) = (registry.clone(), config.timeout());
-                let stack = spare_stacks
-                    .pop()
-                    .map_or_else(|| DefaultStack::new(self.stack_size), Ok)
-                    .expect("a coroutine stack");
-                let mut green = Green::with_stack(stack, move |yielder, _first: Wake| {
-                    let io = Io {
-                        yielder,
-                        registry: &registry,
-                        token: Token(key),
-                    };
-                    probe(&io, target, timeout)
-                });
-                serial += 1;
-                match green.resume(Wake::Ready) {
-                    CoroutineResult::Return(finding) => {
-                        report.finding(finding);
-                        spare_stacks.push(green.into_stack());
-                    }
-                    CoroutineResult::Yield(()) => {
-                        slot.insert(InFlight { green, serial });
-                        deadlines.push(Reverse((Instant::now() + timeout, key, serial)));
-                    }
+            // Keep the scheduler full: start probes until the limit, or the targets run out.
+            // Hand on findings before each new start: one of them may be what stops the scan.
+            while more && sched.in_flight() < config.max_connections() {
+                sched.done.drain(..).for_each(|f| report.finding(f));
+                match targets.next() {
+                    Some(target) => sched.start_probe(target),
+                    None => more = false,
                 }
             }
-            if greens.is_empty() {
+            sched.done.drain(..).for_each(|f| report.finding(f));
+            if sched.in_flight() == 0 {
                 if more {
-                    continue;
+                    continue; // every probe started ended at once (refused, say): start more
                 }
                 break;
             }
-
-            // Sleep until a socket is ready or the next deadline is due.
-            let now = Instant::now();
-            let wait = deadlines
-                .peek()
-                .map(|Reverse((when, ..))| when.saturating_duration_since(now));
-            match poll.poll(&mut events, wait) {
-                Ok(()) => {}
-                // A signal (Ctrl-C) woke us: nothing is ready; the next turn polls again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => panic!("epoll failed: {e}"),
-            }
-            let mut ended = Vec::new();
-            for event in events.iter() {
-                let slot = event.token().0;
-                ended.extend(resume(&mut greens, &mut spare_stacks, slot, Wake::Ready));
-            }
-            let now = Instant::now();
-            while let Some(&Reverse((when, key, s))) = deadlines.peek() {
-                if when > now {
-                    break;
-                }
-                deadlines.pop();
-                // The slot may hold a newer probe by now, whose own deadline is still ahead.
-                if greens.get(key).is_some_and(|g| g.serial == s) {
-                    ended.extend(resume(&mut greens, &mut spare_stacks, key, Wake::Deadline));
-                }
-            }
-            ended.into_iter().for_each(|f| report.finding(f));
+            sched.turn();
         }
         report.finish(config)
+    }
+}
+
+/// A probe's coroutine: it is told why each time it is resumed, yields `()` when it waits,
+/// and returns the finding.
+type Green = Coroutine<Resumed, (), Finding, DefaultStack>;
+
+/// A probe in flight, and which one it is (a slot is reused by later probes; the deadline heap
+/// tells them apart by serial).
+struct InFlight {
+    green: Green,
+    serial: u64,
+}
+
+/// A single-threaded scheduler for probes that run as coroutines.
+struct Scheduler {
+    poll: Poll,
+    events: Events,
+    /// Shared with every coroutine, which registers its own socket under its own token.
+    registry: Rc<Registry>,
+    greens: Slab<InFlight>,
+    /// Deadlines, soonest first: `(when, slot, serial)`. A probe that ends early leaves its entry
+    /// behind; it is skipped when it comes due (cheaper than removing from the middle of a heap).
+    deadlines: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    serial: u64,
+    /// Stacks of ended probes, reused: a fresh one is a mmap and page faults.
+    spare_stacks: Vec<DefaultStack>,
+    stack_size: usize,
+    timeout: Duration,
+    /// Findings of probes that ended, for the scan to hand on.
+    done: Vec<Finding>,
+}
+
+impl Scheduler {
+    fn new(timeout: Duration, stack_size: usize) -> io::Result<Scheduler> {
+        let poll = Poll::new()?;
+        let registry = Rc::new(poll.registry().try_clone()?);
+        Ok(Scheduler {
+            poll,
+            events: Events::with_capacity(1024),
+            registry,
+            greens: Slab::new(),
+            deadlines: BinaryHeap::new(),
+            serial: 0,
+            spare_stacks: Vec::new(),
+            stack_size,
+            timeout,
+            done: Vec::new(),
+        })
+    }
+
+    /// Probes in flight: each holds one open socket.
+    fn in_flight(&self) -> usize {
+        self.greens.len()
+    }
+
+    /// Starts a probe on a stack of its own and runs it at once, up to its first wait (or to
+    /// its end: a refused connect never waits).
+    fn start_probe(&mut self, target: Target) {
+        let slot = self.greens.vacant_entry();
+        let key = slot.key();
+        let (registry, timeout) = (self.registry.clone(), self.timeout);
+        let stack = self
+            .spare_stacks
+            .pop()
+            .map_or_else(|| DefaultStack::new(self.stack_size), Ok)
+            .expect("a coroutine stack");
+        let mut green = Green::with_stack(stack, move |yielder, _first: Resumed| {
+            let io = Io {
+                yielder,
+                registry: &registry,
+                token: Token(key),
+            };
+            probe(&io, target, timeout)
+        });
+        self.serial += 1;
+        match green.resume(Resumed::Ready) {
+            CoroutineResult::Return(finding) => {
+                self.done.push(finding);
+                self.spare_stacks.push(green.into_stack());
+            }
+            CoroutineResult::Yield(()) => {
+                let serial = self.serial;
+                slot.insert(InFlight { green, serial });
+                self.deadlines
+                    .push(Reverse((Instant::now() + timeout, key, serial)));
+            }
+        }
+    }
+
+    /// One turn of the scheduler: sleep until a socket is ready or the next deadline is due,
+    /// switch into the probes whose sockets are ready, then into those whose deadline has
+    /// passed. It is the callbacks loop's `turn` on purpose, line for line but for what an event
+    /// runs (a stack switch here, a callback there): read the two side by side.
+    fn turn(&mut self) {
+        let now = Instant::now();
+        let wait = self
+            .deadlines
+            .peek()
+            .map(|Reverse((when, ..))| when.saturating_duration_since(now));
+        // Borrow the events buffer out of `self`, so resuming may take `&mut self`.
+        let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        match self.poll.poll(&mut events, wait) {
+            Ok(()) => {}
+            // A signal (Ctrl-C) woke us: nothing is ready; the next turn polls again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("epoll failed: {e}"),
+        }
+        for event in events.iter() {
+            self.resume(event.token().0, Resumed::Ready);
+        }
+        self.events = events;
+
+        let now = Instant::now();
+        while let Some(&Reverse((when, key, serial))) = self.deadlines.peek() {
+            if when > now {
+                break;
+            }
+            self.deadlines.pop();
+            // The slot may hold a newer probe by now, whose own deadline is still ahead.
+            if self.greens.get(key).is_some_and(|g| g.serial == serial) {
+                self.resume(key, Resumed::Deadline);
+            }
+        }
+    }
+
+    /// Switches into the probe in `slot`; if it ends, frees the slot, keeps its stack for the
+    /// next probe, and records its finding. An empty slot is a stale event: nothing to do.
+    fn resume(&mut self, slot: usize, why: Resumed) {
+        let Some(in_flight) = self.greens.get_mut(slot) else {
+            return;
+        };
+        if let CoroutineResult::Return(finding) = in_flight.green.resume(why) {
+            let ended = self.greens.remove(slot);
+            self.spare_stacks.push(ended.green.into_stack());
+            self.done.push(finding);
+        }
     }
 }
 // ANCHOR_END: scheduler

@@ -6,31 +6,58 @@
 //!
 //! Every `poll` does the same three things: try the system call; if it would block, leave the
 //! task's waker with the reactor and return `Pending`; otherwise return `Ready` with the result.
+//!
+//! Each waits on the reactor its socket or timer was registered with, whose handle it keeps, not
+//! on the reactor of whichever runtime runs when it is polled: inside a nested `block_on`, that
+//! is another one.
 
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use wardial_probe::connect_finished;
 
-use crate::executor::{reactor, try_reactor};
-use crate::reactor::Direction;
+use crate::executor::reactor;
+use crate::reactor::{registered_with, Direction, Reactor};
 
-/// A TCP stream registered with the running reactor; deregistered when dropped.
+/// A TCP stream, registered with the reactor running when it connected; deregistered from that
+/// one when dropped.
 #[derive(Debug)]
 pub struct Stream {
     io: mio::net::TcpStream,
+    /// Weak: a stream that outlives its runtime (returned from `block_on`) must not keep the
+    /// reactor, and the wakers in it, alive.
+    reactor: Weak<Reactor>,
     key: usize,
+}
+
+impl Stream {
+    /// Registers `io` with the running reactor.
+    fn register(mut io: mio::net::TcpStream) -> io::Result<Stream> {
+        let reactor = reactor();
+        let key = reactor.register(&mut io)?;
+        Ok(Stream {
+            io,
+            reactor: Arc::downgrade(&reactor),
+            key,
+        })
+    }
+
+    /// Leaves `waker` to be woken when the stream is ready in `direction`.
+    fn wait(&self, direction: Direction, waker: &Waker) {
+        registered_with(&self.reactor).wait(self.key, direction, waker);
+    }
 }
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        // The reactor may be gone already (a runtime torn down by a panic): then closing the
-        // socket is all there is to do, and the drop of `io` does it.
-        if let Some(reactor) = try_reactor() {
+        // The reactor may be gone already (its runtime ended, or was torn down by a panic): then
+        // closing the socket is all there is to do, and the drop of `io` does it.
+        if let Some(reactor) = self.reactor.upgrade() {
             reactor.deregister(&mut self.io, self.key);
         }
     }
@@ -65,15 +92,14 @@ impl Future for Connect {
             None => {
                 // Returns at once; the connection completes (or fails) later, and says so by
                 // becoming writable.
-                let mut io = mio::net::TcpStream::connect(this.addr)?;
-                let key = reactor().register(&mut io)?;
-                this.stream.insert(Stream { io, key })
+                let io = mio::net::TcpStream::connect(this.addr)?;
+                this.stream.insert(Stream::register(io)?)
             }
         };
         let result = match connect_finished(stream.io.take_error(), stream.io.peer_addr()) {
             Ok(true) => Ok(this.stream.take().expect("just matched")),
             Ok(false) => {
-                reactor().wait(stream.key, Direction::Write, cx.waker());
+                stream.wait(Direction::Write, cx.waker());
                 return Poll::Pending;
             }
             Err(e) => Err(e),
@@ -113,7 +139,7 @@ impl Future for WriteAll {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Ok(n) => this.sent += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    reactor().wait(stream.key, Direction::Write, cx.waker());
+                    stream.wait(Direction::Write, cx.waker());
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -157,7 +183,7 @@ impl Future for ReadSome {
                     return Poll::Ready(Ok((stream, std::mem::take(&mut this.buf), n)));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    reactor().wait(stream.key, Direction::Read, cx.waker());
+                    stream.wait(Direction::Read, cx.waker());
                     return Poll::Pending;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -177,8 +203,9 @@ pub fn sleep_until(when: Instant) -> Sleep {
 #[derive(Debug)]
 pub struct Sleep {
     when: Instant,
-    /// Once registered with the reactor: the timer's id.
-    timer: Option<u64>,
+    /// Once registered: the reactor that holds the timer (weak, as a [`Stream`]'s), and its id
+    /// there.
+    timer: Option<(Weak<Reactor>, u64)>,
 }
 
 impl Future for Sleep {
@@ -186,24 +213,35 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.when {
-            if let Some(id) = self.timer.take() {
-                reactor().remove_timer(id);
-            }
+            self.cancel();
             return Poll::Ready(());
         }
-        match self.timer {
-            Some(id) => reactor().update_timer(id, cx.waker()),
-            None => self.timer = Some(reactor().add_timer(self.when, cx.waker())),
+        match &self.timer {
+            Some((reactor, id)) => registered_with(reactor).update_timer(*id, cx.waker()),
+            None => {
+                let reactor = reactor();
+                let id = reactor.add_timer(self.when, cx.waker());
+                self.timer = Some((Arc::downgrade(&reactor), id));
+            }
         }
         Poll::Pending
     }
 }
 
+impl Sleep {
+    /// Removes the timer, if any, from the reactor that holds it, if that one is still there.
+    fn cancel(&mut self) {
+        if let Some((reactor, id)) = self.timer.take() {
+            if let Some(reactor) = reactor.upgrade() {
+                reactor.remove_timer(id);
+            }
+        }
+    }
+}
+
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let (Some(id), Some(reactor)) = (self.timer, try_reactor()) {
-            reactor.remove_timer(id);
-        }
+        self.cancel();
     }
 }
 

@@ -10,11 +10,11 @@
 //!
 //! On that one runtime, the same probe three ways, one short file each, so that a `diff` shows
 //! only the style:
-//! - [`state_machine`] (`state-machine`): one hand-written `enum` implementing `Future`, what the
-//!   compiler would generate;
-//! - [`promises`] (`promises`): a chain of combinators with no `async` or `await`, as JavaScript
-//!   promises and Rust's futures 0.1 were written;
-//! - [`async_fn`] (`own-runtime`): an `async fn`, awaiting the same primitives.
+//! - [`state_machine`] (`own-state-machine`): one hand-written `enum` implementing `Future`,
+//!   what the compiler would generate;
+//! - [`promises`] (`own-promises`): a chain of combinators with no `async` or `await`, as
+//!   JavaScript promises and Rust's futures 0.1 were written;
+//! - [`async_fn`] (`own-async-fn`): an `async fn`, awaiting the same primitives.
 //!
 //! The scan around the probe is the async crates' scan: a task per probe, at most
 //! `max_connections` of them alive. Written by hand because the runtime is the lesson; in
@@ -66,26 +66,26 @@ pub struct OwnRuntime<P> {
     probe: P,
 }
 
-/// The `state-machine` model.
+/// The `own-state-machine` model: the probe as a hand-written state machine.
 pub fn state_machine() -> impl Probe {
     OwnRuntime {
-        name: "state-machine",
+        name: "own-state-machine",
         probe: state_machine::probe,
     }
 }
 
-/// The `promises` model.
+/// The `own-promises` model: the probe as a promise chain.
 pub fn promises() -> impl Probe {
     OwnRuntime {
-        name: "promises",
+        name: "own-promises",
         probe: promises::probe,
     }
 }
 
-/// The `own-runtime` model: the probe as an `async fn`.
+/// The `own-async-fn` model: the probe as an `async fn`.
 pub fn async_fn() -> impl Probe {
     OwnRuntime {
-        name: "own-runtime",
+        name: "own-async-fn",
         probe: async_fn::probe,
     }
 }

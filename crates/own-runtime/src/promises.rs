@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::{FutureExt, TryFutureExt};
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Target};
+use wardial_probe::{lock, Finding, Target};
 
-use crate::executor::lock;
 use crate::io::{connect, deadline, loop_fn, read_some, write_all, Elapsed, Loop};
 
 // ANCHOR: promises

@@ -8,17 +8,23 @@
 //! Readiness is edge-triggered: mio reports a change once. So the IO futures (part 3) always try
 //! the system call first and leave their waker only after it said "would block"; a report that
 //! comes when no waker waits is dropped, since the next try will find the socket ready anyway.
+//!
+//! An IO object keeps a handle to the reactor it registered with, and waits and deregisters
+//! through it: a `block_on` may run inside a task of another, and whichever runtime runs when the
+//! object is next polled or dropped, its socket or timer is in this reactor's tables, under a key
+//! or an id that means something else (or nothing) in any other reactor's.
 
-use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
+use std::sync::{Arc, Mutex, Weak};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use mio::event::Source;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
+use wardial_probe::lock;
 
 /// The token of the waker that interrupts a sleeping poll (a wake from another thread).
 const UNPARK: Token = Token(usize::MAX);
@@ -48,57 +54,69 @@ struct Timers {
 }
 
 // ANCHOR: reactor
-/// The reactor of one `block_on`, used from its thread only (hence `RefCell`, not locks).
+/// The reactor of one `block_on`, turned by that `block_on` alone. Shared through an `Arc`, with
+/// locks, not `Rc` and `RefCell`: the IO objects keep a handle to it, and they are `Send` (a task
+/// is any `Send` future), so one may be dropped on another thread.
 pub(crate) struct Reactor {
-    poll: RefCell<Poll>,
-    events: RefCell<Events>,
-    sockets: RefCell<Slab<Waiters>>,
-    timers: RefCell<Timers>,
+    poll: Mutex<Poll>,
+    /// The poll's registry, apart from it: registering and deregistering need not wait while a
+    /// turn sleeps in the poll (for a socket dropped on another thread meanwhile).
+    registry: Registry,
+    events: Mutex<Events>,
+    sockets: Mutex<Slab<Waiters>>,
+    timers: Mutex<Timers>,
+}
+
+/// The reactor an IO object registered with: the one it must wait on, whichever runtime polls it.
+///
+/// # Panics
+/// Once that reactor's runtime has ended: its tables, and the object's place in them, are gone.
+pub(crate) fn registered_with(reactor: &Weak<Reactor>) -> Arc<Reactor> {
+    reactor
+        .upgrade()
+        .expect("own-runtime IO is polled after the block_on it was made in has returned")
 }
 
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
         Ok(Reactor {
-            poll: RefCell::new(Poll::new()?),
-            events: RefCell::new(Events::with_capacity(1024)),
-            sockets: RefCell::new(Slab::new()),
-            timers: RefCell::new(Timers::default()),
+            registry: poll.registry().try_clone()?,
+            poll: Mutex::new(poll),
+            events: Mutex::new(Events::with_capacity(1024)),
+            sockets: Mutex::new(Slab::new()),
+            timers: Mutex::new(Timers::default()),
         })
     }
 
     /// A waker (in mio's sense) that interrupts [`Reactor::turn`] from any thread.
     pub(crate) fn unparker(&self) -> io::Result<mio::Waker> {
-        mio::Waker::new(self.poll.borrow().registry(), UNPARK)
+        mio::Waker::new(&self.registry, UNPARK)
     }
 
     /// Registers a socket for both directions, for its whole life; returns its key.
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<usize> {
-        let key = self.sockets.borrow_mut().insert(Waiters::default());
+        let key = lock(&self.sockets).insert(Waiters::default());
         let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(e) = self
-            .poll
-            .borrow()
-            .registry()
-            .register(source, Token(key), interest)
-        {
-            self.sockets.borrow_mut().remove(key);
+        if let Err(e) = self.registry.register(source, Token(key), interest) {
+            lock(&self.sockets).remove(key);
             return Err(e);
         }
         Ok(key)
     }
 
     pub(crate) fn deregister(&self, source: &mut impl Source, key: usize) {
-        let _ = self.poll.borrow().registry().deregister(source);
-        // Dropped after the borrow ends: dropping a waker may drop a task, and with it a socket
-        // that deregisters itself here.
-        let waiters = self.sockets.borrow_mut().try_remove(key);
+        let _ = self.registry.deregister(source);
+        // Dropped after the lock is released: dropping a waker may drop a task, and with it a
+        // socket that deregisters itself here (locking again on this thread would deadlock).
+        let waiters = lock(&self.sockets).try_remove(key);
         drop(waiters);
     }
 
     /// Leaves `waker` to be woken when the socket `key` is ready in `direction`.
     pub(crate) fn wait(&self, key: usize, direction: Direction, waker: &Waker) {
         let old = {
-            let mut sockets = self.sockets.borrow_mut();
+            let mut sockets = lock(&self.sockets);
             let Some(waiters) = sockets.get_mut(key) else {
                 return;
             };
@@ -111,12 +129,12 @@ impl Reactor {
             }
             slot.replace(waker.clone())
         };
-        drop(old); // after the borrow (see `deregister`)
+        drop(old); // after the lock (see `deregister`)
     }
 
     /// Leaves `waker` to be woken at `when`; returns the timer's id.
     pub(crate) fn add_timer(&self, when: Instant, waker: &Waker) -> u64 {
-        let mut timers = self.timers.borrow_mut();
+        let mut timers = lock(&self.timers);
         let id = timers.next_id;
         timers.next_id += 1;
         timers.heap.push(Reverse((when, id)));
@@ -126,27 +144,32 @@ impl Reactor {
 
     /// The task waiting on timer `id` may have a new waker (a future moved between tasks).
     pub(crate) fn update_timer(&self, id: u64, waker: &Waker) {
-        let old = match self.timers.borrow_mut().wakers.get_mut(&id) {
+        let old = match lock(&self.timers).wakers.get_mut(&id) {
             Some(w) if !w.will_wake(waker) => Some(std::mem::replace(w, waker.clone())),
             _ => None,
         };
-        drop(old); // after the borrow (see `deregister`)
+        drop(old); // after the lock (see `deregister`)
     }
 
     pub(crate) fn remove_timer(&self, id: u64) {
-        let old = self.timers.borrow_mut().wakers.remove(&id);
-        drop(old); // after the borrow (see `deregister`)
+        let old = lock(&self.timers).wakers.remove(&id);
+        drop(old); // after the lock (see `deregister`)
+    }
+
+    /// How many sockets are registered and how many timers wait.
+    pub(crate) fn registrations(&self) -> (usize, usize) {
+        (lock(&self.sockets).len(), lock(&self.timers).wakers.len())
     }
 
     /// Takes every waker the reactor holds: for a runtime being torn down, so that the tasks
-    /// they keep alive can be dropped while this reactor is still the current one.
+    /// they keep alive can be dropped while this reactor is still there to deregister from.
     pub(crate) fn take_all_wakers(&self) -> Vec<Waker> {
         let mut all = Vec::new();
-        for (_, waiters) in self.sockets.borrow_mut().iter_mut() {
+        for (_, waiters) in lock(&self.sockets).iter_mut() {
             all.extend(waiters.read.take());
             all.extend(waiters.write.take());
         }
-        all.extend(self.timers.borrow_mut().wakers.drain().map(|(_, w)| w));
+        all.extend(lock(&self.timers).wakers.drain().map(|(_, w)| w));
         all
     }
 
@@ -156,7 +179,7 @@ impl Reactor {
     pub(crate) fn turn(&self, timeout: Option<Duration>) -> Vec<Waker> {
         let now = Instant::now();
         let next_timer = {
-            let mut timers = self.timers.borrow_mut();
+            let mut timers = lock(&self.timers);
             // Skip the entries of timers dropped before they fired: they would wake the poll
             // early for nothing.
             while let Some(&Reverse((_, id))) = timers.heap.peek() {
@@ -174,19 +197,19 @@ impl Reactor {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let mut events = self.events.borrow_mut();
-        match self.poll.borrow_mut().poll(&mut events, timeout) {
+        let mut events = lock(&self.events);
+        match lock(&self.poll).poll(&mut events, timeout) {
             Ok(()) => {}
             // A signal (Ctrl-C) interrupted the wait: nothing is ready; the next turn polls again.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => panic!("epoll/kqueue failed: {e}"),
         }
 
-        // Collect the wakers; the executor wakes them after this returns, when no borrow of the
+        // Collect the wakers; the executor wakes them after this returns, when no lock of the
         // reactor is held and it no longer counts as asleep.
         let mut ready = Vec::new();
         {
-            let mut sockets = self.sockets.borrow_mut();
+            let mut sockets = lock(&self.sockets);
             for event in events.iter() {
                 let Some(waiters) = sockets.get_mut(event.token().0) else {
                     continue; // the unparker, or a socket already gone
@@ -202,7 +225,7 @@ impl Reactor {
         }
         {
             let now = Instant::now();
-            let mut timers = self.timers.borrow_mut();
+            let mut timers = lock(&self.timers);
             while let Some(&Reverse((when, id))) = timers.heap.peek() {
                 if when > now {
                     break;

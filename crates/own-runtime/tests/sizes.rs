@@ -14,12 +14,15 @@ fn the_size_of_one_probe_future_in_each_style() {
     let d = Duration::from_secs(1);
     let sizes = [
         (
-            "state-machine",
+            "own-state-machine",
             std::mem::size_of_val(&state_machine::probe(t, d)),
         ),
-        ("promises", std::mem::size_of_val(&promises::probe(t, d))),
         (
-            "own-runtime (async fn)",
+            "own-promises",
+            std::mem::size_of_val(&promises::probe(t, d)),
+        ),
+        (
+            "own-async-fn",
             std::mem::size_of_val(&async_fn::probe(t, d)),
         ),
         (

@@ -1,5 +1,5 @@
 //! Task 4: a task's waker puts it back on the run queue. Graded by the conformance suite on the
-//! `own-runtime` model: with no working `wake`, no probe ever runs again after its first
+//! `own-async-fn` model: with no working `wake`, no probe ever runs again after its first
 //! `Pending`, so the scan would wait forever; the test waits a generous minute, then says why.
 
 use std::sync::mpsc;

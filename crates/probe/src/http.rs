@@ -270,9 +270,9 @@ impl Exchange {
     /// After the final status line: reads the header lines that have arrived whole, then the
     /// body for a title. `Some` once there is nothing more worth waiting for.
     ///
-    /// Header lines are read one by one, not by a strict parser: a header that breaks the rules
-    /// (a space before the colon, a folded line, a NUL) is skipped, and the `Server` line
-    /// beside it still counts. Nothing here can turn a server into something else.
+    /// Header lines are read one by one, each on its own: a line that is no header (see
+    /// [`header`]) is skipped, and the `Server` line beside it still counts. Nothing here can
+    /// turn a server into something else.
     fn describe(&mut self) -> Option<Outcome> {
         let full = self.received.len() >= MAX_READ;
         while self.body_start.is_none() {
@@ -287,20 +287,15 @@ impl Exchange {
                 self.body_start = Some(self.next_header);
                 break;
             }
-            let Some(colon) = line.iter().position(|&b| b == b':') else {
+            let Some((name, value)) = header(line) else {
                 continue;
             };
-            let name = String::from_utf8_lossy(&line[..colon])
-                .trim()
-                .to_ascii_lowercase();
-            let value = String::from_utf8_lossy(&line[colon + 1..]);
-            let value = value.trim();
-            match name.as_str() {
-                "server" => self.about.server = Label::new(value),
-                "content-type" => {
+            match name.to_ascii_lowercase().as_slice() {
+                b"server" => self.about.server = Label::new(&value),
+                b"content-type" => {
                     self.html = Some(value.to_ascii_lowercase().contains("html"));
                 }
-                "content-length" => self.length = value.parse().ok(),
+                b"content-length" => self.length = value.parse().ok(),
                 _ => {}
             }
         }
@@ -320,6 +315,24 @@ impl Exchange {
             }
         }
     }
+}
+
+/// A header line's name and its value, trimmed; `None` for a line that is no header: one
+/// without a colon, or whose name is not a token (RFC 9110 §5.6.2). httparse refuses such a
+/// line by default; here it is skipped, since only the status line decides. So `Server : x`
+/// names no `Server` (RFC 9112 §5.1 allows no white space before the colon), and a line
+/// folded onto the one above (obsolete since RFC 7230) is no header of its own even if it
+/// holds a colon, as it starts with white space. Nor is it joined to the line above, whose
+/// value stays what its own line said. The value is taken as sent: where it is shown,
+/// [`Label`] has made its control characters spaces.
+fn header(line: &[u8]) -> Option<(&[u8], String)> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    if name.is_empty() || !name.iter().all(tchar) {
+        return None;
+    }
+    Some((name, String::from_utf8_lossy(value).trim().to_string()))
 }
 
 /// What a body says of its title so far.
@@ -629,6 +642,35 @@ mod tests {
         let long = format!("HTTP/1.1 200 OK\r\n\r\n<title>{}</title>", "é".repeat(100));
         let (_, title) = described(run(&[long.as_bytes()]));
         assert_eq!(title.unwrap().chars().count(), crate::Label::CAPACITY / 2);
+    }
+
+    #[test]
+    fn a_header_name_must_be_a_token() {
+        let server = |head: &[u8]| described(run(&[head])).0;
+        // White space before the colon: no header named Server, however it is split.
+        let spaced = b"HTTP/1.1 200 OK\r\nServer : x\r\n\r\n";
+        assert_eq!(server(spaced), None);
+        assert_eq!(
+            described(run(&spaced.chunks(3).collect::<Vec<_>>())).0,
+            None
+        );
+        assert_eq!(server(b"HTTP/1.1 200 OK\r\nServer\t: x\r\n\r\n"), None);
+        assert_eq!(run(&[spaced]), http(200), "still a server");
+        // A folded line is no header of its own, even with a colon in it...
+        assert_eq!(
+            server(b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n Server: x\r\n\r\n"),
+            None
+        );
+        // ... and is not joined to the line above.
+        assert_eq!(
+            server(b"HTTP/1.1 200 OK\r\nServer: a\r\n\tfolded\r\n\r\n"),
+            Some("a".into())
+        );
+        // A valid Server line beside the broken ones still counts.
+        assert_eq!(
+            server(b"HTTP/1.1 200 OK\r\nServer : x\r\n Server: y\r\nServer: z\r\n\r\n"),
+            Some("z".into())
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// One address to probe.
@@ -357,9 +357,12 @@ impl ScanConfig {
 
     /// The targets, ending as soon as the scan is stopped. Every model pulls its next target
     /// through this, so "stop starting probes" is written once. The stop is checked before each
-    /// target is taken, so no target is taken after it, and none is probed after it unless the
-    /// model took it earlier (a model holding a target must check [`Stop::is_stopped`] again
-    /// before it starts the probe).
+    /// target is taken, so no target is taken after it. What is left to a model is to take a
+    /// target only when a probe can start, and to start it at once: then no probe starts after
+    /// the stop either, except one whose target was being taken as the stop landed (on
+    /// another thread, or by a targets iterator whose `next` waits, as a paced one does).
+    /// A model that waited between the two (for a free connection, say) would have to check
+    /// [`Stop::is_stopped`] again before it started the probe.
     pub fn until_stopped<'a>(
         &'a self,
         targets: Targets<'a>,
@@ -484,6 +487,12 @@ pub fn connect_finished(
     }
 }
 
+/// Locks `m` even if poisoned: a panic while it was held (a probe's, which the model reports)
+/// leaves the value usable, so it must not turn into a panic in every later user of the lock.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Runs `scan` on a thread of its own and hands each finding to `on_finding` on this thread.
 ///
 /// For a model whose blocking call cannot run on the calling thread: an async runtime's
@@ -517,8 +526,9 @@ pub fn scan_on_another_thread(
 /// - at most `config.max_connections()` sockets open at once;
 /// - every probe ends within `config.timeout()` of its start, whatever the peer does;
 /// - targets are pulled lazily and each finding goes to `on_finding` as it completes;
-/// - `config.stop()` stops starting probes (none starts after it); the call returns once those
-///   in flight have ended;
+/// - `config.stop()` stops starting probes: no target is taken after it, and a target is taken
+///   only when its probe can start at once (see [`ScanConfig::until_stopped`]); the call
+///   returns once those in flight have ended;
 /// - the outcome of every probe comes from [`http::Exchange`]: a model reports what happened on
 ///   the socket, the exchange says what it means;
 /// - a plain blocking call, so every caller treats every model alike (an async model owns its

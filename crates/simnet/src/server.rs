@@ -248,14 +248,25 @@ impl Simnet {
         }
     }
 
-    /// Zeroes `accepted` and sets the peak to what is open now, so one simnet can serve several
-    /// scans that are counted apart.
+    /// Zeroes `accepted` and the request lag, and sets the peak to what is open now, so one
+    /// simnet can serve several scans that are counted apart.
     pub fn reset_stats(&self) {
         let c = &self.counters;
         c.accepted.store(0, Ordering::SeqCst);
         c.max_request_lag.store(0, Ordering::SeqCst);
         c.peak_open
             .store(c.open.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Waits until the connections of earlier clients have closed (two seconds at most: a
+    /// blackhole's server side may linger), then resets the counters, so that one client after
+    /// another can each be counted alone on one simnet.
+    pub fn settle(&self) {
+        let until = std::time::Instant::now() + Duration::from_secs(2);
+        while self.stats().open > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.reset_stats();
     }
 
     /// Every listening address with the behaviour it plays (for `wardial simnet`).
@@ -335,8 +346,8 @@ async fn until_closed(stream: &mut TcpStream) -> io::Result<()> {
 }
 
 /// Reads the request head (bounded), so that an answer follows it as a real server's does;
-/// returns the virtual host its `Host` header names, if any. `None` also when the prober closed
-/// before sending a whole head.
+/// returns the virtual host its `Host` header names, if any. `None` also for a head that does
+/// not parse or passes 16 KiB; an error when the prober closes before sending a whole head.
 async fn read_request(stream: &mut TcpStream) -> io::Result<Option<Ipv4Addr>> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];

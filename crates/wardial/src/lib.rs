@@ -1,22 +1,31 @@
 //! The `wardial` command, as a library so its pieces can be tested without a process.
 //!
-//! - [`race`]: every model on the same simulated internet, as a table and a bar chart, with
-//!   [`timeline`] (each probe as a bar in time) and [`memory`] (per probe in flight);
-//! - [`scan`]: one model on a real network (the user's own), as lines or JSON;
+//! One folder or file per concept, each depending only on those listed before it:
+//!
+//! - [`human`], [`args`], [`limits`], [`watchdog`]: durations and sizes for people, the
+//!   argument parsers clap lacks, open-file limits, and the thread that stops a scan at its
+//!   budget or on Ctrl-C;
+//! - [`models`]: every model by name;
+//! - [`targets`]: what a scan probes and in which order (the set, the special ranges, the
+//!   permutation, shards, the public-address gate, the targets and exclude files);
+//! - [`world`]: the simulated internet a race or `wardial simnet` plays;
+//! - [`scan`]: one model over real networks (plan, pacing, progress, resume, output);
+//! - [`race`]: every model on the simulated internet (phases, bounds, table, charts, timeline,
+//!   memory);
 //! - [`serve`]: the simulated internet in the foreground, for other programs to scan;
-//! - [`models`]: every model by name; [`args`]: parsers and the public-address gate;
-//!   [`limits`]: open-file limits.
+//! - [`cli`]: the command line that ties them together.
 
 pub mod args;
+pub mod cli;
+pub mod human;
 pub mod limits;
-pub mod memory;
 pub mod models;
-pub mod order;
 pub mod race;
-pub mod resume;
 pub mod scan;
 pub mod serve;
-pub mod timeline;
+pub mod targets;
+pub mod watchdog;
+pub mod world;
 
 /// Why a command failed, and so its exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 
 use wardial_probe::Probe;
 
+use crate::Failure;
+
 /// In the order the race runs and prints them: slowest idea first.
 pub const NAMES: [&str; 16] = [
     "blocking",
@@ -10,9 +12,9 @@ pub const NAMES: [&str; 16] = [
     "rayon",
     "rayon-sized",
     "callbacks",
-    "state-machine",
-    "promises",
-    "own-runtime",
+    "own-state-machine",
+    "own-promises",
+    "own-async-fn",
     "green-threads",
     "uring",
     "tokio",
@@ -33,9 +35,9 @@ pub fn build(name: &str) -> Option<Result<Box<dyn Probe>, String>> {
         "rayon" => Box::new(wardial_threads::Rayon::per_core()),
         "rayon-sized" => Box::new(wardial_threads::Rayon::sized()),
         "callbacks" => Box::new(wardial_callbacks::Callbacks),
-        "state-machine" => Box::new(wardial_own_runtime::state_machine()),
-        "promises" => Box::new(wardial_own_runtime::promises()),
-        "own-runtime" => Box::new(wardial_own_runtime::async_fn()),
+        "own-state-machine" => Box::new(wardial_own_runtime::state_machine()),
+        "own-promises" => Box::new(wardial_own_runtime::promises()),
+        "own-async-fn" => Box::new(wardial_own_runtime::async_fn()),
         "green-threads" => Box::new(wardial_green_threads::GreenThreads::default()),
         "uring" => return Some(boxed(wardial_uring::Uring::new())),
         "compio" => return Some(boxed(wardial_uring::Compio::new())),
@@ -57,8 +59,34 @@ fn boxed<P: Probe + 'static>(
     }
 }
 
-/// Parses a model name for clap, naming the valid ones on error.
+/// Builds the model called `name` for a command that cannot go on without it: an unknown name
+/// is bad input, a model unavailable here a failure to run.
+pub fn require(name: &str) -> Result<Box<dyn Probe>, Failure> {
+    match build(name) {
+        None => Err(Failure::Usage(parse(name).unwrap_err())),
+        Some(Ok(model)) => Ok(model),
+        Some(Err(reason)) => Err(Failure::Run(format!(
+            "model '{name}' is unavailable here: {reason}"
+        ))),
+    }
+}
+
+/// Names that models had before their names said both their style and their runtime (all three
+/// styles run on the same hand-written runtime), still accepted so that scripts and notes
+/// written for them keep working.
+pub const RENAMED: [(&str, &str); 3] = [
+    ("state-machine", "own-state-machine"),
+    ("promises", "own-promises"),
+    ("own-runtime", "own-async-fn"),
+];
+
+/// Parses a model name for clap, naming the valid ones on error. An old name gives its model,
+/// with a line on stderr that says the new name.
 pub fn parse(name: &str) -> Result<String, String> {
+    if let Some((old, new)) = RENAMED.iter().find(|(old, _)| *old == name) {
+        eprintln!("wardial: the model '{old}' is now called '{new}'");
+        return Ok(new.to_string());
+    }
     if NAMES.contains(&name) {
         Ok(name.to_string())
     } else {
@@ -118,5 +146,9 @@ mod tests {
             "{e}"
         );
         assert!(parse_list(",").is_err());
+        assert_eq!(
+            parse_list("own-runtime,promises,state-machine").unwrap(),
+            ["own-async-fn", "own-promises", "own-state-machine"]
+        );
     }
 }

@@ -2,29 +2,63 @@
 
 use std::io::Write;
 
+use std::process::ExitCode;
+
+use clap::Args;
 use wardial_probe::Stop;
 use wardial_simnet::{Simnet, World};
 
+use crate::world::WorldArgs;
 use crate::Failure;
+
+#[derive(Debug, Args)]
+pub struct SimnetArgs {
+    #[command(flatten)]
+    world: WorldArgs,
+    /// Write `vaddr host:port` for every virtual host to FILE
+    #[arg(long, value_name = "FILE")]
+    targets: Option<String>,
+}
+
+/// Runs `wardial simnet`.
+pub fn command(a: SimnetArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
+    run(a.world.world()?, a.targets.as_deref(), interrupt)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Serves `world` until `interrupt` fires. With `targets_file`, first writes one
 /// `vaddr host:port` line per virtual host of the range.
 pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result<(), Failure> {
     let sim = Simnet::start(world)
         .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))?;
-    let w = sim.world();
     if let Some(path) = targets_file {
-        let write = || -> std::io::Result<()> {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-            for t in sim.targets() {
-                writeln!(out, "{} {}", t.addr, t.dial)?;
-            }
-            out.flush()
-        };
-        write().map_err(|e| Failure::Usage(format!("cannot write targets file '{path}': {e}")))?;
+        write_targets(&sim, path)
+            .map_err(|e| Failure::Usage(format!("cannot write targets file '{path}': {e}")))?;
     }
+    banner(&sim, targets_file);
+    while !interrupt.is_stopped() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stats = sim.stats();
+    println!(
+        "simnet: stopped after {} connections ({} at most at once)",
+        stats.accepted, stats.peak_open
+    );
+    Ok(())
+}
 
-    let census = w.census();
+/// `vaddr host:port` for every virtual host, to `path`.
+fn write_targets(sim: &Simnet, path: &str) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for t in sim.targets() {
+        writeln!(out, "{} {}", t.addr, t.dial)?;
+    }
+    out.flush()
+}
+
+/// What is served, and how to reach it.
+fn banner(sim: &Simnet, targets_file: Option<&str>) {
+    let w = sim.world();
     // The example names a host that answers, so trying it shows something.
     let example = w
         .range
@@ -42,7 +76,7 @@ pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result
         "hosts: {}",
         wardial_simnet::world::KINDS
             .iter()
-            .zip(census)
+            .zip(w.census())
             .map(|(k, n)| format!("{n} {k}"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -63,14 +97,4 @@ pub fn run(world: World, targets_file: Option<&str>, interrupt: &Stop) -> Result
         first.addr, first.dial
     );
     let _ = std::io::stdout().flush();
-
-    while !interrupt.is_stopped() {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let stats = sim.stats();
-    println!(
-        "simnet: stopped after {} connections ({} at most at once)",
-        stats.accepted, stats.peak_open
-    );
-    Ok(())
 }

@@ -304,6 +304,8 @@ fn addresses(stdout: &[u8]) -> Vec<String> {
 }
 
 #[test]
+// One scenario from start to end, as a user would run it: its steps depend on each other.
+#[allow(clippy::too_many_lines)]
 fn an_interrupted_scan_resumes_and_probes_every_target_once() {
     // Twenty virtual hosts, all played by one listener that accepts and never answers: every
     // probe waits its whole timeout, so the scan is surely unfinished when it is interrupted.
@@ -529,6 +531,8 @@ fn wait_for_sigint_handler(child: &std::process::Child) {
 }
 
 #[test]
+// One scenario from start to end, as a user would run it: its steps depend on each other.
+#[allow(clippy::too_many_lines)]
 fn shards_of_a_dry_run_cover_the_range_once_and_exclusions_hold() {
     // Dry runs open no socket; the port is never dialled.
     let mut seen = Vec::new();

@@ -1,7 +1,7 @@
 //! The resume file: what a stopped scan needs to go on where it stopped, and nothing twice.
 //!
 //! A scan walks its shard's positions `0, 1, 2, ...` through the seeded permutation (see
-//! [`crate::order`]), so where it is comes down to one number, `position`: every target before
+//! [`crate::targets`]), so where it is comes down to one number, `position`: every target before
 //! it is done. Probes finish out of order and a stop can leave a target taken but never probed,
 //! so a few targets after `position` may be done too: they are listed in `done`, and skipped
 //! when the scan resumes. Everything else that decides which targets come in which order
@@ -12,6 +12,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use wardial_probe::Cidr;
+
+use super::options::ScanOptions;
+use crate::targets::{Order, Spec};
 
 /// Raised when the file's meaning changes; a file of another format is refused.
 const FORMAT: u32 = 1;
@@ -106,6 +110,36 @@ pub fn resume_point(
     done.sort_unstable();
     done.dedup();
     (position, done)
+}
+
+impl ScanOptions {
+    /// What a resume file needs to continue this scan from `position`.
+    pub(super) fn resume_state(&self, set_len: u64, position: u64, done: Vec<u64>) -> ResumeState {
+        let (version, format) = ResumeState::header();
+        ResumeState {
+            version,
+            format,
+            targets: self.targets.iter().map(Spec::to_string).collect(),
+            excludes: self.excludes.iter().map(Cidr::to_string).collect(),
+            skip_special: self.skip_special,
+            port: self.port,
+            seed: match self.order {
+                Order::Random { seed } => Some(seed),
+                Order::Sequential => None,
+            },
+            shard: self.shard.to_string(),
+            set_len,
+            position,
+            done,
+            model: self.model.clone(),
+            timeout_ms: self.timeout.as_millis() as u64,
+            max_connections: self.max_connections,
+            rate: self.rate,
+            user_agent: self.user_agent.clone(),
+            all: self.all,
+            json: self.json,
+        }
+    }
 }
 
 #[cfg(test)]

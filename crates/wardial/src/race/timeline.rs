@@ -81,18 +81,19 @@ fn tick_label(t: f64, end: f64) -> String {
     }
 }
 
+/// The SVG's layout, in pixels.
+const LABEL: f64 = 170.0;
+const PLOT: f64 = 760.0;
+const LANE: f64 = 72.0;
+const GAP: f64 = 12.0;
+const TOP: f64 = 44.0;
+
 /// The timeline as an SVG image. `hosts` is the height of a full lane in probes (the race's host
 /// count), so that every lane has the same scale and a model that was stopped part way shows
 /// how little of the range it reached.
 pub fn svg(title: &str, lanes: &[Lane], hosts: u64) -> String {
-    const LABEL: f64 = 170.0;
-    const PLOT: f64 = 760.0;
-    const LANE: f64 = 72.0;
-    const GAP: f64 = 12.0;
-    const TOP: f64 = 44.0;
     let end = axis_end(lanes);
     let height = TOP + (LANE + GAP) * lanes.len() as f64 + 56.0;
-    let x = |t: f64| LABEL + t / end * PLOT;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -102,32 +103,51 @@ pub fn svg(title: &str, lanes: &[Lane], hosts: u64) -> String {
 <text x="8" y="34" fill="#555">each probe is a bar from its start to its end, stacked upwards in the order they started; a lane is {hosts} probes tall</text>"##,
         w = LABEL + PLOT + 30.0,
     );
-    let bar = (LANE / hosts.max(1) as f64).max(0.6);
     for (i, lane) in lanes.iter().enumerate() {
-        let top = TOP + (LANE + GAP) * i as f64;
-        let bottom = top + LANE;
-        let _ = writeln!(
-            s,
-            r##"<rect x="{LABEL}" y="{top}" width="{PLOT}" height="{LANE}" fill="#f4f4f4"/><text x="8" y="{ty:.1}">{name}</text><text x="8" y="{ty2:.1}" fill="#777" font-size="10">{n} probes</text>"##,
-            ty = top + LANE / 2.0,
-            ty2 = top + LANE / 2.0 + 13.0,
-            name = lane.name,
-            n = lane.spans.len(),
-        );
-        let mut spans: Vec<&Span> = lane.spans.iter().collect();
-        spans.sort_by(|a, b| a.start.total_cmp(&b.start));
-        for (k, span) in spans.iter().enumerate() {
-            let (x0, x1) = (x(f64::from(span.start)), x(f64::from(span.end)));
-            let y = (bottom - (k + 1) as f64 * LANE / hosts.max(1) as f64).max(top);
-            let _ = writeln!(
-                s,
-                r#"<rect x="{x0:.1}" y="{y:.2}" width="{w:.1}" height="{bar:.2}" fill="{c}"/>"#,
-                w = (x1 - x0).max(0.7),
-                c = COLOURS[usize::from(span.kind).min(COLOURS.len() - 1)],
-            );
-        }
+        svg_lane(&mut s, lane, TOP + (LANE + GAP) * i as f64, end, hosts);
     }
     let axis = TOP + (LANE + GAP) * lanes.len() as f64;
+    svg_axis(&mut s, axis, end);
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Where second `t` of an axis that ends at `end` is drawn.
+fn x_of(t: f64, end: f64) -> f64 {
+    LABEL + t / end * PLOT
+}
+
+/// One lane whose top is at `top`: its name, and a bar per probe stacked upwards.
+fn svg_lane(s: &mut String, lane: &Lane, top: f64, end: f64, hosts: u64) {
+    let bottom = top + LANE;
+    let bar = (LANE / hosts.max(1) as f64).max(0.6);
+    let _ = writeln!(
+        s,
+        r##"<rect x="{LABEL}" y="{top}" width="{PLOT}" height="{LANE}" fill="#f4f4f4"/><text x="8" y="{ty:.1}">{name}</text><text x="8" y="{ty2:.1}" fill="#777" font-size="10">{n} probes</text>"##,
+        ty = top + LANE / 2.0,
+        ty2 = top + LANE / 2.0 + 13.0,
+        name = lane.name,
+        n = lane.spans.len(),
+    );
+    let mut spans: Vec<&Span> = lane.spans.iter().collect();
+    spans.sort_by(|a, b| a.start.total_cmp(&b.start));
+    for (k, span) in spans.iter().enumerate() {
+        let (x0, x1) = (
+            x_of(f64::from(span.start), end),
+            x_of(f64::from(span.end), end),
+        );
+        let y = (bottom - (k + 1) as f64 * LANE / hosts.max(1) as f64).max(top);
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x0:.1}" y="{y:.2}" width="{w:.1}" height="{bar:.2}" fill="{c}"/>"#,
+            w = (x1 - x0).max(0.7),
+            c = COLOURS[usize::from(span.kind).min(COLOURS.len() - 1)],
+        );
+    }
+}
+
+/// The time axis at height `axis`, its ticks, and a legend of the outcome kinds under it.
+fn svg_axis(s: &mut String, axis: f64, end: f64) {
     let _ = writeln!(
         s,
         r##"<line x1="{LABEL}" y1="{axis}" x2="{x2}" y2="{axis}" stroke="#333"/>"##,
@@ -137,13 +157,12 @@ pub fn svg(title: &str, lanes: &[Lane], hosts: u64) -> String {
         let _ = writeln!(
             s,
             r##"<line x1="{tx:.1}" y1="{axis}" x2="{tx:.1}" y2="{y2}" stroke="#333"/><text x="{tx:.1}" y="{ly}" text-anchor="middle">{label}</text>"##,
-            tx = x(t),
+            tx = x_of(t, end),
             y2 = axis + 5.0,
             ly = axis + 18.0,
             label = tick_label(t, end),
         );
     }
-    // The legend: one swatch per outcome kind.
     let ly = axis + 40.0;
     for (i, kind) in ScanSummary::KINDS.iter().enumerate() {
         let lx = LABEL + 110.0 * i as f64;
@@ -156,8 +175,6 @@ pub fn svg(title: &str, lanes: &[Lane], hosts: u64) -> String {
             ty = ly,
         );
     }
-    s.push_str("</svg>\n");
-    s
 }
 
 /// Characters for how full a column is: an eighth of the connection limit per step.

@@ -16,13 +16,16 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use clap::Args;
 use serde::{Deserialize, Serialize};
 use wardial_probe::{ScanConfig, Stop, Target};
 use wardial_simnet::{Mix, Simnet, World};
 
-use crate::scan::Spec;
+use super::report::RaceReport;
+use crate::targets::Spec;
+use crate::watchdog::Watchdog;
 use crate::{models, Failure};
 
 /// What the child reports, in KiB as `/proc` gives it.
@@ -73,6 +76,17 @@ pub fn available() -> bool {
     cfg!(target_os = "linux")
 }
 
+/// The arguments of the hidden `wardial measure-memory`, which the race starts as the child.
+#[derive(Debug, Args)]
+pub struct MeasureMemoryArgs {
+    #[arg(long, value_parser = models::parse)]
+    pub model: String,
+    #[arg(long, value_parser = crate::args::duration)]
+    pub timeout: Duration,
+    #[arg(long, value_parser = crate::args::positive)]
+    pub max_connections: usize,
+}
+
 /// The child: probes the targets on stdin (`ADDRESS HOST:PORT` lines), all at once, for one
 /// timeout, and prints its [`Reading`] as one JSON line.
 pub fn child(
@@ -81,11 +95,7 @@ pub fn child(
     max_connections: usize,
     interrupt: &Stop,
 ) -> Result<(), Failure> {
-    let model = match models::build(model) {
-        None => return Err(Failure::Usage(models::parse(model).unwrap_err())),
-        Some(Err(reason)) => return Err(Failure::Run(reason)),
-        Some(Ok(model)) => model,
-    };
+    let model = models::require(model)?;
     let mut targets = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let line = line.map_err(|e| Failure::Run(format!("cannot read stdin: {e}")))?;
@@ -108,15 +118,13 @@ pub fn child(
     // per-probe figure). Counted from the first probe's end, not from the start, because a
     // pool of a thousand threads can take longer to start than a timeout.
     let config = ScanConfig::new(timeout, max_connections).with_stop(interrupt.clone());
-    let mut stop = Some(config.stop().clone());
+    let mut watchdog = None;
     let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {
-        if let Some(stop) = stop.take() {
-            std::thread::spawn(move || {
-                std::thread::sleep(timeout);
-                stop.stop();
-            });
-        }
+        watchdog.get_or_insert_with(|| {
+            Watchdog::start(config.stop().clone(), Stop::new(), Some(timeout))
+        });
     });
+    drop(watchdog);
     let reading = Reading {
         before_kib,
         peak_kib: status_kib("VmHWM").map_err(Failure::Run)?,
@@ -163,11 +171,7 @@ impl Meter {
 
     /// Measures `model` by running `exe measure-memory` (this program) as a child.
     pub fn measure(&self, exe: &Path, model: &str) -> Result<PerProbe, String> {
-        let settle = Instant::now() + Duration::from_secs(2);
-        while self.sim.stats().open > 0 && Instant::now() < settle {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.sim.reset_stats();
+        self.sim.settle();
         let mut child = Command::new(exe)
             // The child inherits this process's raised open-file limit: it needs a file per
             // probe, and the simnet here one more.
@@ -205,4 +209,49 @@ impl Meter {
             in_flight,
         })
     }
+}
+
+/// The memory phase: each model that ran, in a child process of its own.
+pub fn measure_memory(
+    report: &mut RaceReport,
+    interrupt: &Stop,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Failure> {
+    let ran = report.models.iter_mut().filter(|m| m.unavailable.is_none());
+    if !available() {
+        for m in ran {
+            m.memory_note = Some(NOT_HERE.to_string());
+        }
+        return Ok(());
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Run(format!("cannot find this program to measure memory: {e}")))?;
+    let meter = Meter::start(IN_FLIGHT)?;
+    progress(&format!(
+        "measuring memory: {} probes in flight per model, each model in a process of its own...",
+        IN_FLIGHT
+    ));
+    for m in ran {
+        if interrupt.is_stopped() {
+            break;
+        }
+        match meter.measure(&exe, &m.model) {
+            Ok(per) => {
+                m.memory_in_flight = Some(per.in_flight);
+                if per.in_flight >= MEANINGFUL {
+                    m.memory_per_probe_bytes = Some(per.bytes);
+                } else {
+                    m.memory_note = Some(format!(
+                        "{} probe(s) in flight at once: its fixed costs would pass for a probe's",
+                        per.in_flight
+                    ));
+                }
+            }
+            Err(why) => {
+                progress(&format!("  {}: memory not measured: {why}", m.model));
+                m.memory_note = Some(why);
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,131 @@
+//! What a race found: a row per model and the race's own figures. The JSON keys are a contract
+//! that scripts and `cargo xtask results` read.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::bounds::combined_limit;
+use super::options::RaceOptions;
+use super::timeline::Span;
+
+/// The keys of each model's row in `race --json`: scripts read them, so a field of
+/// [`ModelResult`] may be added but none of these renamed or removed. Both the unit test here
+/// and the CLI test check the JSON against this list.
+pub const MODEL_KEYS: [&str; 16] = [
+    "model",
+    "seconds",
+    "completed",
+    "finished",
+    "probes_per_second",
+    "found",
+    "agrees_with_truth",
+    "efficiency",
+    "cpu_seconds_per_probe",
+    "wait_bound_seconds",
+    "cpu_bound_seconds",
+    "limit_seconds",
+    "bound",
+    "limit_efficiency",
+    "memory_per_probe_bytes",
+    "memory_in_flight",
+];
+
+/// One model's row. The key names are a contract: see [`MODEL_KEYS`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ModelResult {
+    pub model: String,
+    pub seconds: f64,
+    pub completed: u64,
+    pub finished: bool,
+    pub probes_per_second: f64,
+    pub found: u64,
+    pub agrees_with_truth: bool,
+    /// Ideal time ÷ this model's time (projected if stopped); `None` when the ideal is zero
+    /// (hosts that answer at once: then there is no waiting to do well at). The wait-bound
+    /// ideal alone: see `limit_efficiency` for the figure that counts this machine's work.
+    pub efficiency: Option<f64>,
+    /// What one probe costs this machine when nothing waits: the calibration's time per probe.
+    pub cpu_seconds_per_probe: Option<f64>,
+    /// The wait-bound ideal: every host's wait, `max_connections` at a time, no work.
+    pub wait_bound_seconds: f64,
+    /// The CPU-bound limit: every host's probe at the calibrated cost, no waiting.
+    pub cpu_bound_seconds: Option<f64>,
+    /// The combined limit: the two bounds added (see [`combined_limit`] for why).
+    pub limit_seconds: Option<f64>,
+    /// Which bound is the larger part of the limit: `"wait"` or `"cpu"`.
+    pub bound: Option<&'static str>,
+    /// Combined limit ÷ this model's time (projected if stopped).
+    pub limit_efficiency: Option<f64>,
+    /// Peak memory per probe in flight, measured in a process of the model's own.
+    pub memory_per_probe_bytes: Option<f64>,
+    /// How many probes were in flight at that peak.
+    pub memory_in_flight: Option<usize>,
+    /// Why there is no memory figure, where there is none.
+    pub memory_note: Option<String>,
+    /// Every probe's start and end, for the timeline (not in the JSON: thousands of them).
+    #[serde(skip)]
+    pub timeline: Vec<Span>,
+    /// For a model stopped at its budget: the time the whole range would take at its rate.
+    pub projected_seconds: Option<f64>,
+    pub wrong: u64,
+    /// The first few findings that disagree with the ground truth, to show what went wrong.
+    pub wrong_examples: Vec<String>,
+    pub peak_open: usize,
+    /// Why the model could not run here (io_uring refused, or not Linux); it then has no times.
+    pub unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaceReport {
+    pub config: RaceOptions,
+    pub hosts: u64,
+    pub ideal_seconds: f64,
+    /// Hosts whose timing is a near miss of the timeout (within `margin_seconds`): for them
+    /// either outcome agrees with the truth, so `found` may differ between correct models.
+    pub near_timeout: u64,
+    pub margin_seconds: f64,
+    /// Hosts each model scanned at latency 0 to measure its cost per probe (0: not measured).
+    pub calibration_hosts: u64,
+    pub models: Vec<ModelResult>,
+    pub interrupted: bool,
+}
+
+impl RaceReport {
+    /// The models that ran (not the unavailable ones).
+    pub fn ran(&self) -> impl Iterator<Item = &ModelResult> {
+        self.models.iter().filter(|m| m.unavailable.is_none())
+    }
+}
+
+impl ModelResult {
+    /// The row of a model that cannot run here.
+    pub(super) fn unavailable(name: &str, reason: String) -> ModelResult {
+        ModelResult {
+            model: name.to_string(),
+            agrees_with_truth: true,
+            unavailable: Some(reason),
+            ..ModelResult::default()
+        }
+    }
+
+    /// The time the whole range took, or would have taken at the rate measured.
+    pub fn full_seconds(&self) -> f64 {
+        self.projected_seconds.unwrap_or(self.seconds)
+    }
+
+    /// Fills in the bounds: `ideal` is the wait-bound ideal, `cost` the calibrated seconds per
+    /// probe (if the race calibrated).
+    pub(super) fn set_limit(&mut self, ideal: Duration, cost: Option<f64>, hosts: u64) {
+        let wait = ideal.as_secs_f64();
+        self.wait_bound_seconds = wait;
+        self.cpu_seconds_per_probe = cost;
+        let Some(cost) = cost else { return };
+        let cpu = cost * hosts as f64;
+        let limit = combined_limit(wait, cpu);
+        self.cpu_bound_seconds = Some(cpu);
+        self.limit_seconds = Some(limit);
+        self.bound = Some(if cpu > wait { "cpu" } else { "wait" });
+        self.limit_efficiency = (limit >= 1e-3).then(|| limit / self.full_seconds().max(1e-9));
+    }
+}

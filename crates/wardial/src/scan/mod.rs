@@ -1,0 +1,24 @@
+//! `wardial scan`: one model over real networks (the user's own), printing servers as found.
+//!
+//! The targets are walked in a seeded pseudo-random order, a shard at a time, skipping
+//! exclusions ([`crate::targets`]); probes start at most `--rate` a second, evenly spaced
+//! ([`pace`]); a stopped scan writes where it stopped ([`resume`]).
+//!
+//! - [`command`](mod@command): the arguments, and how they become [`options`] (new, or from a resume file);
+//! - [`run`](mod@run): the scan itself, with [`track`] (which positions are in flight), [`progress`]
+//!   (the bar) and [`output`] (the lines it prints);
+//! - [`dry_run`]: the order a scan would take, with no socket.
+
+pub mod command;
+pub mod dry_run;
+pub mod options;
+pub mod output;
+pub mod pace;
+pub mod progress;
+pub mod resume;
+pub mod run;
+pub mod track;
+
+pub use command::{command, ScanArgs};
+pub use options::{ScanOptions, RESUME_FILE};
+pub use run::{run, Ended, ScanResult};

@@ -1,0 +1,154 @@
+//! What a scan prints: a line per finding for people or for programs, and the summary.
+
+use serde::Serialize;
+use wardial_probe::{Finding, Outcome, ScanSummary};
+
+/// One finding as a JSON line. The key names are a contract: scripts read them.
+#[derive(Debug, Serialize)]
+struct JsonFinding {
+    addr: String,
+    port: u16,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// The `Server` header and the page's `<title>`, where the server sent them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    ms: u64,
+}
+
+pub fn json_line(f: &Finding) -> String {
+    let line = JsonFinding {
+        addr: f.target.addr.to_string(),
+        port: f.target.port,
+        outcome: f.outcome.kind(),
+        status: f.outcome.status(),
+        // What the OS said ("Too many open files (os error 24)"), for an `error` outcome.
+        error: match f.outcome {
+            Outcome::Error(failure) => Some(failure.to_string()),
+            _ => None,
+        },
+        server: f
+            .outcome
+            .about()
+            .and_then(|a| a.server)
+            .map(|l| l.to_string()),
+        title: f
+            .outcome
+            .about()
+            .and_then(|a| a.title)
+            .map(|l| l.to_string()),
+        ms: f.elapsed.as_millis() as u64,
+    };
+    serde_json::to_string(&line).expect("plain data serializes")
+}
+
+pub fn human_line(f: &Finding) -> String {
+    match f.outcome {
+        Outcome::Http { status, about } => {
+            // What it says about itself after the status: `(200, nginx/1.22.1, "Welcome")`.
+            let mut said = status.to_string();
+            if let Some(server) = about.server {
+                said.push_str(&format!(", {server}"));
+            }
+            if let Some(title) = about.title {
+                said.push_str(&format!(", {:?}", title.as_str()));
+            }
+            format!(
+                "server at http://{}:{} ({said})",
+                f.target.addr, f.target.port
+            )
+        }
+        other => format!(
+            "{}:{} {other} ({} ms)",
+            f.target.addr,
+            f.target.port,
+            f.elapsed.as_millis()
+        ),
+    }
+}
+
+pub fn summary_line(s: &ScanSummary, interrupted: bool) -> String {
+    let kinds: Vec<String> = ScanSummary::KINDS
+        .iter()
+        .zip(s.by_kind)
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    format!(
+        "{}scanned {} address{} in {:.2} s ({:.0} probes/s): {} server{} found{}",
+        if interrupted { "interrupted: " } else { "" },
+        s.completed,
+        if s.completed == 1 { "" } else { "es" },
+        s.elapsed.as_secs_f64(),
+        s.rate(),
+        s.servers,
+        if s.servers == 1 { "" } else { "s" },
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+    use wardial_probe::Target;
+
+    fn finding(outcome: Outcome) -> Finding {
+        Finding {
+            target: Target::direct(Ipv4Addr::new(127, 0, 0, 1), 8080),
+            outcome,
+            elapsed: Duration::from_millis(12),
+        }
+    }
+
+    #[test]
+    fn what_a_server_says_about_itself() {
+        let about = wardial_probe::About {
+            server: wardial_probe::Label::new("nginx/1.22.1"),
+            title: wardial_probe::Label::new("Welcome \"home\""),
+        };
+        let f = finding(Outcome::Http { status: 200, about });
+        assert_eq!(
+            human_line(&f),
+            r#"server at http://127.0.0.1:8080 (200, nginx/1.22.1, "Welcome \"home\"")"#
+        );
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"http","status":200,"server":"nginx/1.22.1","title":"Welcome \"home\"","ms":12}"#
+        );
+    }
+
+    #[test]
+    fn lines_for_people_and_programs() {
+        let f = finding(Outcome::http(200));
+        assert_eq!(human_line(&f), "server at http://127.0.0.1:8080 (200)");
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"http","status":200,"ms":12}"#
+        );
+        let f = finding(Outcome::Refused);
+        assert_eq!(human_line(&f), "127.0.0.1:8080 refused (12 ms)");
+        assert_eq!(
+            json_line(&f),
+            r#"{"addr":"127.0.0.1","port":8080,"outcome":"refused","ms":12}"#
+        );
+        let f = finding(Outcome::Error(std::io::ErrorKind::PermissionDenied.into()));
+        assert!(json_line(&f).contains(r#""outcome":"error","error":"permission denied""#));
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let f = finding(Outcome::Error((&emfile).into()));
+        let line = json_line(&f);
+        assert!(line.contains(r#""outcome":"error""#), "{line}");
+        assert!(line.contains(&format!(r#""error":"{emfile}""#)), "{line}");
+        assert!(human_line(&f).contains("os error 24"), "{}", human_line(&f));
+    }
+}

@@ -1,0 +1,112 @@
+//! Exactly once: which positions of the walk a model has taken and not yet reported, so that a
+//! stopped scan knows where to resume and which targets after that point are already done.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use wardial_probe::{lock, Target};
+
+use super::pace::Pacer;
+use crate::targets::Walk;
+
+/// The positions in flight: taken from the walk, not yet reported. What is left in it when a
+/// scan stops was taken and dropped (never probed).
+#[derive(Debug, Default)]
+pub struct InFlight {
+    /// A list per target, because a target may come twice (a mapped target given twice).
+    by_target: HashMap<Target, Vec<u64>>,
+    /// The next position the walk would give.
+    next: u64,
+}
+
+impl InFlight {
+    /// A finding for `target` arrived: one of its positions is done.
+    pub fn reported(&mut self, target: &Target) {
+        if let Some(positions) = self.by_target.get_mut(target) {
+            positions.pop();
+            if positions.is_empty() {
+                self.by_target.remove(target);
+            }
+        }
+    }
+
+    /// The positions taken and never reported.
+    pub fn unfinished(&self) -> HashSet<u64> {
+        self.by_target.values().flatten().copied().collect()
+    }
+
+    /// The first position never taken.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+}
+
+/// The scan's targets as a model pulls them: the walk, minus positions already done, paced,
+/// with every position taken recorded in [`InFlight`].
+#[derive(Debug)]
+pub struct Tracked {
+    walk: Walk,
+    skip: Arc<HashSet<u64>>,
+    pacer: Option<Pacer>,
+    in_flight: Arc<Mutex<InFlight>>,
+}
+
+impl Tracked {
+    /// The targets of `walk`, which starts at position `start`, without the positions in `skip`.
+    pub fn new(walk: Walk, start: u64, skip: HashSet<u64>, pacer: Option<Pacer>) -> Tracked {
+        Tracked {
+            walk,
+            skip: Arc::new(skip),
+            pacer,
+            in_flight: Arc::new(Mutex::new(InFlight {
+                next: start,
+                ..InFlight::default()
+            })),
+        }
+    }
+
+    /// The record of positions in flight, shared with whoever receives the findings.
+    pub fn in_flight(&self) -> Arc<Mutex<InFlight>> {
+        self.in_flight.clone()
+    }
+
+    /// The positions a previous run had already done.
+    pub fn skipped(&self) -> &HashSet<u64> {
+        &self.skip
+    }
+}
+
+impl Iterator for Tracked {
+    type Item = Target;
+
+    fn next(&mut self) -> Option<Target> {
+        loop {
+            let position = self.walk.position();
+            let target = self.walk.next()?;
+            if self.skip.contains(&position) {
+                continue;
+            }
+            if let Some(pacer) = &mut self.pacer {
+                pacer.wait();
+            }
+            let mut in_flight = lock(&self.in_flight);
+            in_flight
+                .by_target
+                .entry(target)
+                .or_default()
+                .push(position);
+            in_flight.next = self.walk.position();
+            return Some(target);
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // Exact: the walk's rest minus the positions in it already done. (A stop asks this
+        // whether anything remains, and a resumed scan whose rest is all done has nothing.)
+        let rest = self.walk.size_hint().1.unwrap_or(usize::MAX);
+        let from = self.walk.position();
+        let skipped = self.skip.iter().filter(|&&p| p >= from).count();
+        let left = rest.saturating_sub(skipped);
+        (left, Some(left))
+    }
+}
