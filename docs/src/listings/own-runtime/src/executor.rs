@@ -13,13 +13,13 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::{pin, Pin};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use futures::FutureExt;
+use wardial_probe::lock;
 
 use crate::reactor::Reactor;
 
@@ -102,38 +102,51 @@ impl Queue {
     }
 }
 
-/// A lock that a panic elsewhere cannot poison for good: every value behind this crate's locks
-/// is whole between two statements.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// What a running `block_on` shares with the futures it polls, through a thread-local: `spawn`
-/// needs the queue, the IO futures need the reactor.
+/// needs the queue, a new IO object the reactor. A `poll` is handed a waker and nothing else, so
+/// "the runtime running now" can only be found this way; but an IO object asks only once, when it
+/// registers, and keeps its own handle from then on: a runtime nested in one of this runtime's
+/// tasks is the current one while it runs, and must not be the one an outer object waits on.
 #[derive(Clone)]
 struct Current {
     queue: Arc<Queue>,
-    reactor: Rc<Reactor>,
+    reactor: Arc<Reactor>,
 }
 
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
 }
 
-/// The reactor of the `block_on` running on this thread.
+/// The reactor of the `block_on` running on this thread, for an IO object to register with.
 ///
 /// # Panics
 /// Outside [`block_on`]: this runtime's IO futures work only on it.
-pub(crate) fn reactor() -> Rc<Reactor> {
-    try_reactor().expect("own-runtime IO is used outside own-runtime's block_on")
-}
-
-/// The reactor of the `block_on` running on this thread, if any.
-pub(crate) fn try_reactor() -> Option<Rc<Reactor>> {
+pub(crate) fn reactor() -> Arc<Reactor> {
     CURRENT
         .try_with(|c| c.borrow().as_ref().map(|c| c.reactor.clone()))
         .ok()
         .flatten()
+        .expect("own-runtime IO is used outside own-runtime's block_on")
+}
+
+/// How many sockets and waiting timers the reactor of the running [`block_on`] holds: what the
+/// tests look at to tell that an IO object dropped inside a nested runtime left that runtime's
+/// registrations alone.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registrations {
+    pub sockets: usize,
+    pub timers: usize,
+}
+
+/// The [`Registrations`] of the running [`block_on`]'s reactor.
+///
+/// # Panics
+/// Outside [`block_on`].
+#[doc(hidden)]
+pub fn registrations() -> Registrations {
+    let (sockets, timers) = reactor().registrations();
+    Registrations { sockets, timers }
 }
 
 // ANCHOR: spawn
@@ -238,11 +251,12 @@ impl Wake for MainWaker {
 }
 
 /// Drops what a runtime still holds when its `block_on` ends: the queued tasks (a queue and its
-/// tasks point at each other) and the tasks kept alive by the reactor's wakers, each dropping
-/// its sockets and timers with this runtime's reactor still current.
+/// tasks point at each other, so neither would ever be freed) and the tasks kept alive by the
+/// reactor's wakers, so that they deregister their sockets and timers from a reactor still whole
+/// rather than while it is being dropped.
 struct Teardown {
     queue: Arc<Queue>,
-    reactor: Rc<Reactor>,
+    reactor: Arc<Reactor>,
 }
 
 impl Drop for Teardown {
@@ -282,7 +296,7 @@ impl Drop for Enter {
 /// can keep the others from their sockets); then ask the reactor for readiness and timers,
 /// without waiting if anything is ready to run, or sleeping until a socket or a timer wakes one.
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let reactor = Rc::new(Reactor::new().expect("an epoll or kqueue instance"));
+    let reactor = Arc::new(Reactor::new().expect("an epoll or kqueue instance"));
     let queue = Arc::new(Queue {
         tasks: Mutex::new(VecDeque::new()),
         parked: AtomicBool::new(false),
