@@ -1,26 +1,44 @@
 #!/bin/sh
-# Prints this job's `--shard I/N` for wardial, from the job engine's index:
-#   Kubernetes Indexed Job: JOB_COMPLETION_INDEX, 0 .. completions-1; N from SHARDS.
-#   Slurm job array:        SLURM_ARRAY_TASK_ID, from SLURM_ARRAY_TASK_MIN (0 or 1, as the
-#                           array was declared); N from SHARDS or SLURM_ARRAY_TASK_COUNT.
-# wardial's shards are 1-based (1/N .. N/N), so each index is shifted to start at 1.
-# A missing or out-of-range index is an error: a shard scanned twice or never is worse than a
-# job that fails at once.
+# Prints this task's `--shard I/N` for wardial. The shard is the task's own index, whatever part
+# of the job runs: a Slurm task re-run alone (`sbatch --array=3`) is still shard 3.
+#   Kubernetes Indexed Job: JOB_COMPLETION_INDEX is 0 .. completions-1, so the shard is the
+#                           index + 1. N is SHARDS (= the Job's completions).
+#   Slurm job array:        SLURM_ARRAY_TASK_ID is the shard itself: declare the array as
+#                           --array=1-N (or any part of it, or a step: 2,4 or 1-8:2). N is
+#                           SHARDS, never the count or the minimum of the tasks this run has
+#                           (a re-run of one task has one of each).
+# A missing index, an index outside 1..N, or an array that reaches past N is refused before
+# anything is probed: a shard scanned twice or never is worse than a job that fails at once.
 set -eu
 
-if [ -n "${JOB_COMPLETION_INDEX:-}" ]; then
-    index=$((JOB_COMPLETION_INDEX + 1))
-    count=${SHARDS:?set SHARDS to the number of completions}
-elif [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then
-    index=$((SLURM_ARRAY_TASK_ID - ${SLURM_ARRAY_TASK_MIN:-1} + 1))
-    count=${SHARDS:-${SLURM_ARRAY_TASK_COUNT:?set SHARDS or run as a job array}}
-else
-    echo "shard.sh: neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set" >&2
+fail() {
+    echo "shard.sh: $*" >&2
     exit 2
+}
+
+count=${SHARDS:-}
+case "$count" in
+    '' | *[!0-9]* | 0) fail "set SHARDS to the number of shards (a whole number, at least 1)" ;;
+esac
+
+if [ -n "${JOB_COMPLETION_INDEX:-}" ]; then
+    case "$JOB_COMPLETION_INDEX" in *[!0-9]*) fail "JOB_COMPLETION_INDEX='$JOB_COMPLETION_INDEX' is not a number" ;; esac
+    index=$((JOB_COMPLETION_INDEX + 1))
+    where="completion index $JOB_COMPLETION_INDEX"
+elif [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then
+    case "$SLURM_ARRAY_TASK_ID" in *[!0-9]*) fail "SLURM_ARRAY_TASK_ID='$SLURM_ARRAY_TASK_ID' is not a number" ;; esac
+    index=$SLURM_ARRAY_TASK_ID
+    where="array task $SLURM_ARRAY_TASK_ID"
+    # The whole array must fit in 1..SHARDS, not just this task: an --array=1-8 with SHARDS=4
+    # would scan four shards twice over, and the first tasks to run would not know it.
+    if [ -n "${SLURM_ARRAY_TASK_MAX:-}" ] && [ "$SLURM_ARRAY_TASK_MAX" -gt "$count" ]; then
+        fail "the array reaches task $SLURM_ARRAY_TASK_MAX but SHARDS=$count: declare --array=1-$count (task IDs are the shards)"
+    fi
+else
+    fail "neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set"
 fi
 
 if [ "$index" -lt 1 ] || [ "$index" -gt "$count" ]; then
-    echo "shard.sh: index $index is outside 1..$count: the job's size and SHARDS disagree" >&2
-    exit 2
+    fail "$where is shard $index, outside 1..$count: the job's size and SHARDS disagree (Slurm task IDs are the shards: --array=1-$count)"
 fi
 echo "$index/$count"

@@ -10,144 +10,78 @@
 //! // END SOLUTION
 //! ```
 //!
-//! - `cargo xtask starter OUT_DIR` writes a standalone workspace (probe, simnet, tokio,
+//! - `cargo xtask starter OUT_DIR` writes a standalone workspace (probe, simnet, testkit, tokio,
 //!   own-runtime) with every region replaced by its starter code or `todo!("Task N: hint")`, and
 //!   the task tests that grade it.
-//! - `cargo xtask check` is the rustlings-style checker CI runs: for each task, a starter with only
-//!   that task removed must compile, fail every one of that task's tests, and pass every other
-//!   test except those of later tasks (which build on it); the full starter must fail every task
-//!   test.
+//! - `cargo xtask grade [DIR]` grades a workspace (see [`grade`]).
+//! - `cargo xtask check` is the rustlings-style checker CI runs (see [`check`]): each task fails
+//!   without its solution and costs no other task its points, the starter builds without a
+//!   warning, known wrong solutions lose their points with a message that names the mistake,
+//!   and no solution is in the handout (the book's pages, the starter's files), also not with
+//!   other names.
 //!   (The solutions pass because they are the workspace's own code, tested by `cargo test`.)
 //! - `cargo xtask results` measures every figure of the results chapter again (see [`results`]).
-//! - `cargo xtask book` checks that every `{{#include FILE:ANCHOR}}` in the course notes names a
-//!   file and an anchor that exist, so the book cannot silently lose a snippet.
+//! - `cargo xtask book` writes the listings of the files with solutions, checks every
+//!   `{{#include FILE:ANCHOR}}` of the course notes, builds the book and checks its pages (see
+//!   [`book`]).
 
+mod book;
+mod check;
 mod grade;
+mod handout;
 mod results;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-/// The crates a starter holds, and the files of each that it copies.
-const CRATES: [(&str, &[&str]); 4] = [
-    (
-        "probe",
-        &[
-            "src/lib.rs",
-            "src/cidr.rs",
-            "src/http.rs",
-            "tests/task1_cidr.rs",
-            "tests/task1_lazy.rs",
-        ],
-    ),
-    (
-        "simnet",
-        &[
-            "src/lib.rs",
-            "src/world.rs",
-            "src/server.rs",
-            "src/conformance.rs",
-        ],
-    ),
+use check::Wrong;
+
+/// The crates a starter holds: each one's `src/`, all of it, and these other files.
+const CRATES: [(&str, &[&str]); 5] = [
+    ("probe", &["tests/task1_cidr.rs", "tests/task1_lazy.rs"]),
+    ("simnet", &[]),
+    ("testkit", &[]),
     (
         "tokio",
         &[
-            "src/lib.rs",
             "examples/scan.rs",
             "tests/task2_probe.rs",
             "tests/task3_concurrent.rs",
         ],
     ),
-    (
-        "own-runtime",
-        &[
-            "src/lib.rs",
-            "src/executor.rs",
-            "src/reactor.rs",
-            "src/io.rs",
-            "src/state_machine.rs",
-            "src/promises.rs",
-            "src/async_fn.rs",
-            "tests/task4_wake.rs",
-        ],
-    ),
+    ("own-runtime", &["tests/task4_wake.rs"]),
 ];
 
-const TASKS: [u32; 4] = [1, 2, 3, 4];
-
-/// A plausible wrong solution: the task, the file, a part of its region's hint, the code a
-/// student might write, and what the failing test must say about it.
-struct Wrong {
-    task: u32,
-    file: &'static str,
-    hint: &'static str,
-    code: &'static str,
-    says: &'static str,
+/// The files of `krate` that a starter holds (see [`CRATES`]), from the crate's folder.
+fn crate_files(krate: &str, extra: &[&str]) -> Result<Vec<String>, String> {
+    let dir = root().join("crates").join(krate);
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.join("src")];
+    while let Some(d) = dirs.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(&dir).unwrap_or(&path);
+                files.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    files.sort();
+    files.extend(extra.iter().map(|f| (*f).to_string()));
+    Ok(files)
 }
 
-/// Wrong solutions the task tests must catch, each with a message that says what is wrong.
-const WRONG: [Wrong; 3] = [
-    // A `next_back` that returns the last address and never moves: `.rev()` never ends.
-    Wrong {
-        task: 1,
-        file: "crates/probe/src/cidr.rs",
-        hint: "the same from the other end",
-        code: "        if self.next >= self.end {\n            return None;\n        }\n        Some(Ipv4Addr::from((self.end - 1) as u32))",
-        says: "next_back returned",
-    },
-    // Every probe polled inside the scan's own task: concurrent, but starved under load.
-    Wrong {
-        task: 3,
-        file: "crates/tokio/src/lib.rs",
-        hint: "this loop awaits one probe",
-        code: "    use futures::stream::{self, StreamExt};\n    let timeout = config.timeout();\n    let probes = stream::iter(config.until_stopped(targets)).map(|t| probe(t, timeout));\n    let mut findings = probes.buffer_unordered(config.max_connections());\n    while let Some(finding) = findings.next().await {\n        report.finding(finding);\n    }",
-        says: "spawn a task per probe",
-    },
-    // asyncio.gather's way: every target collected, every probe started, then all joined.
-    Wrong {
-        task: 3,
-        file: "crates/tokio/src/lib.rs",
-        hint: "this loop awaits one probe",
-        code: "    let timeout = config.timeout();\n    let all: Vec<Target> = config.until_stopped(targets).collect();\n    let tasks: Vec<_> = all.into_iter().map(|t| tokio::spawn(probe(t, timeout))).collect();\n    for finding in futures::future::join_all(tasks).await {\n        report.finding(finding.expect(\"a probe task panicked\"));\n    }",
-        says: "collects its targets",
-    },
-];
+const TASKS: [u32; 4] = [1, 2, 3, 4];
 
 /// `cargo xtask grade [DIR]`: the points of the workspace in DIR (this one by default).
 fn grade_here(dir: &Path) -> Result<(), String> {
     let grade = grade::run(dir, None)?;
     print!("{}", grade.report());
     Ok(())
-}
-
-/// Replaces the solution region of `source` whose marker line contains `hint` by `code`, kept as
-/// the solution (so a starter built with every solution holds this one wrong).
-fn replace_region(source: &str, hint: &str, code: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut skipping = false;
-    let mut found = false;
-    for line in source.lines() {
-        let t = line.trim();
-        if t.starts_with("// BEGIN SOLUTION") && t.contains(hint) {
-            found = true;
-            skipping = true;
-            let _ = writeln!(out, "{line}");
-            let _ = writeln!(out, "{code}");
-            continue;
-        }
-        if skipping && t.starts_with("// END SOLUTION") {
-            skipping = false;
-        }
-        if !skipping {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    if found {
-        Ok(out)
-    } else {
-        Err(format!("no solution region with the hint '{hint}'"))
-    }
 }
 
 fn main() -> ExitCode {
@@ -158,8 +92,8 @@ fn main() -> ExitCode {
             Ok(n) if TASKS.contains(&n) => starter(Path::new(out), Some(n)),
             _ => Err(format!("--only takes a task number: {TASKS:?}")),
         },
-        ["check"] => check(),
-        ["book"] => book(),
+        ["check"] => check::check(),
+        ["book"] => book::book(),
         ["results"] => results::results(),
         ["grade"] => grade_here(&root()),
         ["grade", dir] => grade_here(Path::new(dir)),
@@ -351,6 +285,14 @@ fn workspace_manifest(root_manifest: &str, manifests: &str) -> String {
 }
 
 fn starter(out: &Path, only: Option<u32>) -> Result<(), String> {
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map_err(|e| format!("read OUT_DIR: {e}"))?
+            .next()
+            .is_some()
+    {
+        return Err(format!("{} exists and is not empty", out.display()));
+    }
     write_starter(out, only, None)?;
     println!(
         "wrote the homework starter to {}; there, `cargo xtask grade` says what to do first",
@@ -361,20 +303,16 @@ fn starter(out: &Path, only: Option<u32>) -> Result<(), String> {
 
 /// Writes a starter: every task's region replaced by its starter code (or only task `only`'s:
 /// `Some(0)` keeps every solution), and, if `wrong` is given, that region holding a wrong
-/// solution instead.
+/// solution instead. Over a starter already in `out`, only the files that differ are written,
+/// so that cargo rebuilds only what changed.
 fn write_starter(out: &Path, only: Option<u32>, wrong: Option<&Wrong>) -> Result<(), String> {
     let root = root();
-    if out.exists()
-        && std::fs::read_dir(out)
-            .map_err(|e| format!("read OUT_DIR: {e}"))?
-            .next()
-            .is_some()
-    {
-        return Err(format!("{} exists and is not empty", out.display()));
-    }
     let mut manifests = String::new();
-    for (krate, files) in CRATES {
-        manifests.push_str(&write_starter_crate(&root, out, krate, files, only, wrong)?);
+    for (krate, extra) in CRATES {
+        let files = crate_files(krate, extra)?;
+        manifests.push_str(&write_starter_crate(
+            &root, out, krate, &files, only, wrong,
+        )?);
     }
     write_grader(out)?;
     let workspace =
@@ -384,8 +322,9 @@ fn write_starter(out: &Path, only: Option<u32>, wrong: Option<&Wrong>) -> Result
         &workspace_manifest(&workspace, &manifests),
     )?;
     // The same dependency versions as the course workspace, so it builds as it was tested.
-    std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    write_file(&out.join("Cargo.lock"), &lock)?;
     let readme = std::fs::read_to_string(root.join("docs/src/homework.md"))
         .map_err(|e| format!("homework.md: {e}"))?;
     write_file(&out.join("README.md"), &readme)
@@ -398,7 +337,7 @@ fn write_starter_crate(
     root: &Path,
     out: &Path,
     krate: &str,
-    files: &[&str],
+    files: &[String],
     only: Option<u32>,
     wrong: Option<&Wrong>,
 ) -> Result<String, String> {
@@ -409,7 +348,7 @@ fn write_starter_crate(
         let mut text =
             std::fs::read_to_string(from.join(file)).map_err(|e| format!("{file}: {e}"))?;
         if let Some(w) = wrong.filter(|w| w.file == format!("crates/{krate}/{file}")) {
-            text = replace_region(&text, w.hint, w.code)?;
+            text = check::replace_region(&text, w.hint, w.code)?;
         }
         let text = if file.starts_with("src/") {
             strip_solutions(&without_unit_tests(&text), only)
@@ -441,11 +380,15 @@ fn write_grader(out: &Path) -> Result<(), String> {
     )
 }
 
-/// Writes `text` to `dest`, making its folder first.
+/// Writes `text` to `dest`, making its folder first; a file that already says `text` is left
+/// as it is (and so is its time stamp, by which cargo tells what to rebuild).
 fn write_file(dest: &Path, text: &str) -> Result<(), String> {
+    if std::fs::read(dest).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
     std::fs::create_dir_all(dest.parent().expect("a file has a folder"))
         .map_err(|e| format!("mkdir: {e}"))?;
-    std::fs::write(dest, text).map_err(|e| format!("write: {e}"))
+    std::fs::write(dest, text).map_err(|e| format!("{}: {e}", dest.display()))
 }
 
 /// The starter's grader crate.
@@ -482,391 +425,6 @@ fn crate_manifest(manifest: &str, sources: &str) -> String {
     // A section left empty (`[lib]` without its `bench = false`) says nothing: drop it.
     out.replace("[lib]\n\n", "")
         .replace("[dev-dependencies]\n\n", "")
-}
-
-/// Where starters are built when checked: one target directory for all, so each build reuses
-/// the last one's work.
-fn starter_target() -> PathBuf {
-    root().join("target/starter-check")
-}
-
-/// `cargo xtask check`, the rustlings-style checker CI runs:
-/// - for each task, a starter with only that task removed: that task's tests fail, and every
-///   other test passes except later tasks' (which build on it);
-/// - the whole starter as students get it: builds without a warning, and grades 0 points with
-///   task 1 to do first;
-/// - each wrong solution in [`WRONG`]: its task loses its points, with the message that says
-///   what is wrong.
-///
-/// (The solutions pass because they are the workspace's own code, tested by `cargo test`.)
-fn check() -> Result<(), String> {
-    let base = std::env::temp_dir().join(format!("wardial-starter-check-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let target = starter_target();
-    let mut problems = Vec::new();
-    for task in TASKS {
-        problems.extend(check_without_task(&base, &target, task)?);
-    }
-    problems.extend(check_full_starter(&base, &target)?);
-    for (i, wrong) in WRONG.iter().enumerate() {
-        problems.extend(check_wrong_solution(&base, &target, i, wrong)?);
-    }
-    let _ = std::fs::remove_dir_all(&base);
-    if problems.is_empty() {
-        println!("homework check: ok");
-        Ok(())
-    } else {
-        Err(format!(
-            "homework check failed:\n  {}",
-            problems.join("\n  ")
-        ))
-    }
-}
-
-/// A starter with only `task` removed, built in `base` with the target directory `target`:
-/// it compiles, that task's tests fail, and every other test passes except later tasks'.
-/// Returns what is wrong with it.
-fn check_without_task(base: &Path, target: &Path, task: u32) -> Result<Vec<String>, String> {
-    let dir = base.join(format!("task{task}"));
-    write_starter(&dir, Some(task), None)?;
-    let grade = grade::run(&dir, Some(target))?;
-    if let Some(error) = &grade.broken {
-        return Err(format!(
-            "the starter without task {task} does not compile: {error}"
-        ));
-    }
-    let own = |name: &str| name.starts_with(&format!("task{task}_"));
-    let later = |name: &str| {
-        TASKS
-            .iter()
-            .any(|t| *t > task && name.starts_with(&format!("task{t}_")))
-    };
-    let mut problems = Vec::new();
-    if !grade.tests.iter().any(|t| own(&t.name)) {
-        problems.push(format!("task {task}: no tests named task{task}_*"));
-    }
-    for t in &grade.tests {
-        if own(&t.name) && t.passed {
-            problems.push(format!(
-                "task {task}: '{}' passes without the solution",
-                t.name
-            ));
-        }
-        if !own(&t.name) && !later(&t.name) && !t.passed {
-            problems.push(format!(
-                "task {task}: '{}' fails, but it is not task {task}'s test",
-                t.name
-            ));
-        }
-    }
-    println!(
-        "task {task}: {} of its tests fail without its solution",
-        grade
-            .tests
-            .iter()
-            .filter(|t| own(&t.name) && !t.passed)
-            .count()
-    );
-    Ok(problems)
-}
-
-/// The whole starter, as students get it: builds without a warning, and grades 0 points with
-/// task 1 to do first. Returns what is wrong with it.
-fn check_full_starter(base: &Path, target: &Path) -> Result<Vec<String>, String> {
-    let dir = base.join("all");
-    write_starter(&dir, None, None)?;
-    let build = Command::new(env!("CARGO"))
-        .args(["build", "--workspace", "--all-targets"])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| format!("run cargo build: {e}"))?;
-    let stderr = String::from_utf8_lossy(&build.stderr);
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("warning"))
-        .collect();
-    let mut problems = Vec::new();
-    if !build.status.success() || !warnings.is_empty() {
-        problems.push(format!(
-            "the starter must build without a warning:\n{stderr}"
-        ));
-    }
-    let grade = grade::run(&dir, Some(target))?;
-    let report = grade.report();
-    if grade.points() != 0 || !report.contains("next: task 1") {
-        problems.push(format!(
-            "the starter as shipped must grade 0 points, task 1 first:\n{report}"
-        ));
-    }
-    println!("full starter: {}", report.lines().next().unwrap_or(""));
-    Ok(problems)
-}
-
-/// The `i`th of the wrong solutions, `wrong`: its task loses its points, and a failing test of
-/// that task says what is wrong. Returns the problem if not.
-fn check_wrong_solution(
-    base: &Path,
-    target: &Path,
-    i: usize,
-    wrong: &Wrong,
-) -> Result<Option<String>, String> {
-    let dir = base.join(format!("wrong{i}"));
-    write_starter(&dir, Some(0), Some(wrong))?;
-    let grade = grade::run(&dir, Some(target))?;
-    let said = grade
-        .tests
-        .iter()
-        .filter(|t| !t.passed && t.name.starts_with(&format!("task{}_", wrong.task)))
-        .any(|t| t.message.as_deref().is_some_and(|m| m.contains(wrong.says)));
-    let problem = (grade.done(wrong.task) || !said).then(|| {
-        format!(
-            "a wrong solution of task {} ('{}') must fail its tests saying '{}':\n{}",
-            wrong.task,
-            wrong.hint,
-            wrong.says,
-            grade.report()
-        )
-    });
-    println!(
-        "wrong solution {} of task {}: {}",
-        i + 1,
-        wrong.task,
-        if said {
-            "caught, with its message"
-        } else {
-            "NOT caught"
-        }
-    );
-    Ok(problem)
-}
-
-/// The markers of a solution region, which a page of the book must never show.
-const MARKERS: [&str; 3] = ["BEGIN SOLUTION", "END SOLUTION", "// STARTER"];
-
-/// Where the book's copy of a crate file with solution regions lives: what a student gets
-/// (the starter version of each region), so the notes never print a solution or its markers.
-const LISTINGS: &str = "docs/src/listings";
-
-/// `cargo xtask book`: writes the listings, checks every include, and, where `mdbook` is
-/// installed, builds the book and checks that no rendered page shows a marker or a line of a
-/// solution.
-fn book() -> Result<(), String> {
-    let stale = write_listings()?;
-    book_includes()?;
-    let mut problems = Vec::new();
-    if !stale.is_empty() {
-        problems.push(format!(
-            "these listings were out of date and have been rewritten (commit them): {}",
-            stale.join(", ")
-        ));
-    }
-    let mdbook = Command::new("mdbook")
-        .args(["build", "docs"])
-        .current_dir(root())
-        .output();
-    match mdbook {
-        Err(_) => println!("book: mdbook is not installed; rendered pages not checked"),
-        Ok(out) if !out.status.success() => {
-            problems.push(format!(
-                "mdbook build failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(_) => problems.extend(rendered_pages_show_no_solution()?),
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("\n"))
-    }
-}
-
-/// Every crate source file with solution regions, as (path from the root, text).
-fn files_with_solutions() -> Result<Vec<(String, String)>, String> {
-    let mut found = Vec::new();
-    for (krate, files) in CRATES {
-        for file in files.iter().filter(|f| f.starts_with("src/")) {
-            let path = format!("crates/{krate}/{file}");
-            let text =
-                std::fs::read_to_string(root().join(&path)).map_err(|e| format!("{path}: {e}"))?;
-            if text.contains(MARKERS[0]) {
-                found.push((path, text));
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Writes `docs/src/listings/CRATE/FILE` for each file with solution regions: the file as the
-/// starter has it (anchors kept, so the book includes it by the same anchors). Returns the
-/// listings that changed.
-fn write_listings() -> Result<Vec<String>, String> {
-    let mut changed = Vec::new();
-    for (path, text) in files_with_solutions()? {
-        let listing = strip_solutions(&without_unit_tests(&text), None)
-            .map_err(|e| format!("{path}: {e}"))?;
-        let dest = root()
-            .join(LISTINGS)
-            .join(path.trim_start_matches("crates/"));
-        if std::fs::read_to_string(&dest).ok().as_deref() != Some(&listing) {
-            std::fs::create_dir_all(dest.parent().expect("a file has a folder"))
-                .map_err(|e| format!("{}: {e}", dest.display()))?;
-            std::fs::write(&dest, listing).map_err(|e| format!("{}: {e}", dest.display()))?;
-            changed.push(path);
-        }
-    }
-    Ok(changed)
-}
-
-/// Every line of the workspace's Rust sources outside the homework files: course material that
-/// the book may show, even where a solution has the same line.
-fn course_lines() -> Result<std::collections::HashSet<String>, String> {
-    let homework: Vec<String> = files_with_solutions()?
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
-    let mut lines = std::collections::HashSet::new();
-    let mut dirs = vec![root().join("crates")];
-    while let Some(dir) = dirs.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let relative = path
-                .strip_prefix(root())
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .to_string();
-            if path.extension().is_some_and(|e| e == "rs") && !homework.contains(&relative) {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                lines.extend(text.lines().map(|l| l.trim().to_string()));
-            }
-        }
-    }
-    Ok(lines)
-}
-
-/// The lines of every solution region that are telling: long enough (a closing brace appears
-/// everywhere) and found nowhere else in the course's code (a line every model shares, such as
-/// asking the exchange what an error means, is course material, not the solution).
-fn solution_lines() -> Result<Vec<(String, String)>, String> {
-    let course = course_lines()?;
-    let mut lines = Vec::new();
-    for (path, text) in files_with_solutions()? {
-        let mut inside = false;
-        for line in text.lines() {
-            let t = line.trim();
-            if t.starts_with("// BEGIN SOLUTION") {
-                inside = true;
-            } else if t.starts_with("// STARTER") || t.starts_with("// END SOLUTION") {
-                inside = false;
-            } else if inside && t.len() >= 30 && !t.starts_with("//") && !course.contains(t) {
-                lines.push((path.clone(), t.to_string()));
-            }
-        }
-    }
-    Ok(lines)
-}
-
-/// Every rendered page of the book, checked for the markers and for lines of a solution.
-fn rendered_pages_show_no_solution() -> Result<Vec<String>, String> {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let solutions = solution_lines()?;
-    let book = root().join("docs/book");
-    let mut problems = Vec::new();
-    let mut pages = 0;
-    let entries = std::fs::read_dir(&book).map_err(|e| format!("{}: {e}", book.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        // print.html repeats every page; the search index is data, not a page.
-        if !name.ends_with(".html") || name == "print.html" {
-            continue;
-        }
-        pages += 1;
-        let html = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-        for marker in MARKERS {
-            if html.contains(&escape(marker)) || html.contains(marker) {
-                problems.push(format!("book page {name} shows the marker '{marker}'"));
-            }
-        }
-        for (file, line) in &solutions {
-            if html.contains(&escape(line)) {
-                problems.push(format!(
-                    "book page {name} shows a line of a solution in {file}: {line}"
-                ));
-            }
-        }
-    }
-    println!(
-        "book: {pages} rendered pages checked for markers and {} solution lines",
-        solutions.len()
-    );
-    Ok(problems)
-}
-
-/// Every `{{#include FILE:ANCHOR}}` in docs/src resolves to a file with that anchor, and none
-/// includes a file with solution regions (the listing of it must be included instead).
-fn book_includes() -> Result<(), String> {
-    let src = root().join("docs/src");
-    let mut problems = Vec::new();
-    let mut count = 0;
-    let pages = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-    for page in pages.flatten() {
-        let path = page.path();
-        if path.extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        for (i, line) in text.lines().enumerate() {
-            let Some(rest) = line.trim().strip_prefix("{{#include ") else {
-                continue;
-            };
-            let spec = rest.trim_end_matches("}}").trim();
-            let (file, anchor) = spec.split_once(':').unwrap_or((spec, ""));
-            let where_ = format!(
-                "{}:{}",
-                path.file_name().unwrap_or_default().to_string_lossy(),
-                i + 1
-            );
-            count += 1;
-            let Ok(code) = std::fs::read_to_string(src.join(file)) else {
-                problems.push(format!("{where_}: no file {file}"));
-                continue;
-            };
-            if code.contains(MARKERS[0]) {
-                let listing = file.trim_start_matches("../../crates/");
-                problems.push(format!(
-                    "{where_}: {file} holds homework solutions; include listings/{listing} instead"
-                ));
-            }
-            let has = |marker: &str| code.contains(&format!("{marker}: {anchor}\n"));
-            let found = anchor.is_empty() || (has("ANCHOR") && has("ANCHOR_END"));
-            if !found {
-                problems.push(format!("{where_}: {file} has no anchor '{anchor}'"));
-            }
-        }
-    }
-    if problems.is_empty() {
-        println!("book: {count} includes resolve");
-        Ok(())
-    } else {
-        Err(problems.join("\n"))
-    }
 }
 
 #[cfg(test)]

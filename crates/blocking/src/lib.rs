@@ -121,15 +121,19 @@ impl Probe for Blocking {
 #[derive(Debug)]
 pub struct BlockingUreq {
     timeout: Duration,
+    /// The User-Agent the agent sends: ureq sets it per agent, the other models per request.
+    user_agent: &'static str,
     agent: ureq::Agent,
     /// What the agent's connections have read since the last probe began.
     seen: tee::Seen,
 }
 
 impl BlockingUreq {
-    /// An agent whose global timeout is `timeout`; [`Probe::scan`] rebuilds it if the scan asks
-    /// for another.
+    /// An agent whose global timeout is `timeout`, sending this process's User-Agent;
+    /// [`Probe::scan`] rebuilds it if the scan asks for another timeout or the User-Agent was set
+    /// since.
     pub fn new(timeout: Duration) -> BlockingUreq {
+        let user_agent = wardial_probe::http::user_agent();
         let config = ureq::Agent::config_builder()
             // A total deadline for the whole call, not per read.
             .timeout_global(Some(timeout))
@@ -140,7 +144,7 @@ impl BlockingUreq {
             .max_idle_connections(0)
             .max_idle_connections_per_host(0)
             .max_response_header_size(8 * 1024)
-            .user_agent(wardial_probe::http::USER_AGENT)
+            .user_agent(user_agent)
             // A scanner must not go through whatever proxy the environment names.
             .proxy(None)
             .build();
@@ -148,6 +152,7 @@ impl BlockingUreq {
         let agent = tee::agent(config, seen.clone());
         BlockingUreq {
             timeout,
+            user_agent,
             agent,
             seen,
         }
@@ -211,7 +216,9 @@ impl Probe for BlockingUreq {
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary {
         let rebuilt;
-        let agent = if config.timeout() == self.timeout {
+        let same = config.timeout() == self.timeout
+            && wardial_probe::http::user_agent() == self.user_agent;
+        let agent = if same {
             self
         } else {
             rebuilt = BlockingUreq::new(config.timeout());

@@ -209,6 +209,17 @@ impl Probe for GreenThreads {
         "green-threads"
     }
 
+    /// Each stack is a memory mapping and its guard page another, and a process may hold only
+    /// `vm.max_map_count` mappings (65 530 by default on Linux): past that, a new stack fails.
+    fn capacity(&self) -> Option<(usize, String)> {
+        let maps = wardial_probe::max_map_count()?;
+        let stacks = maps.saturating_sub(wardial_probe::MAPS_RESERVED) / 2;
+        Some((
+            stacks,
+            format!("each probe's stack is two memory mappings (the stack and its guard page), and vm.max_map_count allows {maps}"),
+        ))
+    }
+
     fn scan(
         &self,
         targets: Targets<'_>,

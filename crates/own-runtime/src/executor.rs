@@ -40,13 +40,12 @@ struct Task {
 /// The waker of a task is the task: waking it puts it on the run queue.
 impl Wake for Task {
     fn wake(self: Arc<Self>) {
-        // BEGIN SOLUTION Task 4: put this task back on its run queue so the executor polls it again, but only once however often it is woken before it runs (the `queued` flag says whether it is already there).
+        // BEGIN SOLUTION Task 4: put this task back on its run queue, so that the executor polls it again; however often it is woken before it runs, it must be polled once. Read `Task`, `Task::run` and `spawn` first.
         if !self.queued.swap(true, Ordering::AcqRel) {
-            let queue = self.queue.clone();
-            queue.push(self);
+            self.schedule();
         }
         // STARTER
-        // let _what_you_need = (&self.queued, &self.queue, Queue::push);
+        // let _ = self;
         // todo!("Task 4: wake")
         // END SOLUTION
     }
@@ -55,6 +54,12 @@ impl Wake for Task {
 // ANCHOR: run
 
 impl Task {
+    /// Puts the task on its run queue, for the executor to poll.
+    fn schedule(self: Arc<Self>) {
+        let queue = self.queue.clone();
+        queue.push(self);
+    }
+
     /// Polls the task once, with itself as the waker.
     fn run(self: Arc<Self>) {
         // Off the queue before the poll: a wake during the poll queues it again. (A swap, so
@@ -184,12 +189,13 @@ where
     let queue = CURRENT
         .with(|c| c.borrow().as_ref().map(|c| c.queue.clone()))
         .expect("own-runtime's spawn is called outside its block_on");
+    // Queued from the start: its first poll is on its way.
     let task = Arc::new(Task {
         future: Mutex::new(Some(Box::pin(task))),
-        queued: AtomicBool::new(false),
+        queued: AtomicBool::new(true),
         queue,
     });
-    task.wake();
+    task.schedule();
     JoinHandle { join }
 }
 // ANCHOR_END: spawn

@@ -43,6 +43,16 @@ pub const USER_AGENT: &str = concat!(
     ")"
 );
 
+/// The User-Agent of a scanner run by someone who can be reached at `contact` (a URL or an
+/// email address): the tool and its version, and where a network's owner who sees it in a log
+/// can ask what it is. [`USER_AGENT`] names the repository instead.
+pub fn user_agent_with_contact(contact: &str) -> String {
+    format!(
+        "wardial/{} (concurrency course scanner; +{contact})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// The User-Agent set for this process, if any (see [`set_user_agent`]).
 static CUSTOM_USER_AGENT: OnceLock<String> = OnceLock::new();
 
@@ -458,6 +468,10 @@ mod tests {
             assert!(set_user_agent(bad).is_err(), "{bad:?}");
         }
         assert_eq!(user_agent(), USER_AGENT);
+        assert_eq!(
+            user_agent_with_contact(env!("CARGO_PKG_REPOSITORY")),
+            USER_AGENT
+        );
     }
 
     #[test]

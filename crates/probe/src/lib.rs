@@ -388,6 +388,21 @@ impl ScanConfig {
     }
 }
 
+/// How many memory mappings this process may hold (`vm.max_map_count`, 65 530 by default on
+/// Linux), where the system says: each thread's stack and each coroutine's is a mapping or two,
+/// so this, not memory, is what first stops a model with a stack per probe. `None` elsewhere.
+pub fn max_map_count() -> Option<usize> {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Mappings kept for everything in a process that is not a probe's stack: its libraries, heap
+/// arenas, the runtime's own threads.
+pub const MAPS_RESERVED: usize = 4096;
+
 /// The targets of a scan: any lazy iterator (a `/8` is 16.7 M addresses: nothing may hold them
 /// all). `Send`, so a model may pull from it on another thread.
 pub type Targets<'a> = &'a mut (dyn Iterator<Item = Target> + Send);
@@ -544,6 +559,13 @@ pub trait Probe: Send + Sync {
         config: &ScanConfig,
         on_finding: &mut dyn FnMut(Finding),
     ) -> ScanSummary;
+
+    /// The most probes this model can hold in flight, and why, where it has a limit of its own
+    /// below any a caller might ask for (a queue's size, the mappings a process may hold). A
+    /// caller asks for at most this many connections, and says why it could not have more.
+    fn capacity(&self) -> Option<(usize, String)> {
+        None
+    }
 
     /// Scans and collects every finding: for tests and small scans, not for a `/8`.
     fn scan_collect(

@@ -111,6 +111,9 @@ pub mod clause {
     /// A live host's finding carries what it said about itself (its `Server` and `<title>`),
     /// as the shared exchange read it.
     pub const DESCRIBED: &str = "[described]";
+    /// No connection to an address outside the range. Judged from outside only (`wardial
+    /// check`), where the addresses around the range listen to count who connects to them.
+    pub const OUTSIDE: &str = "[outside the range]";
 }
 
 /// How far a model may run ahead of its findings when taking targets, beyond the probes it has

@@ -6,6 +6,9 @@
 //! - [`server`]: the listeners behind it (a few per behaviour) and their counters ([`Stats`]):
 //!   connections accepted, and the peak open at once, which is how tests prove concurrency
 //!   without a stopwatch.
+//! - [`addresses`]: the same hosts at their own loopback addresses on one port, for programs
+//!   that know nothing of the simnet (curl, a Python scanner), with real refusals and real
+//!   unanswered connects;
 //! - [`conformance`]: the suite every model passes.
 //!
 //! A virtual address (say `127.64.3.7`) maps to the socket of its behaviour; the probe names the
@@ -13,11 +16,13 @@
 //! answer for it. The virtual ranges lie inside 127.0.0.0/8, so that even a bug that dials a
 //! virtual address directly stays on this machine.
 
+pub mod addresses;
 pub mod conformance;
 pub mod server;
 pub mod world;
 
-pub use server::{Simnet, Stats};
+pub use addresses::AtAddresses;
+pub use server::{Phases, Simnet, Stats};
 pub use world::{Behaviour, Mix, Truth, World};
 
 /// The `Server` header every live host sends (and its page's title is `simulated host ADDR`),

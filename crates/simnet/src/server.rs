@@ -1,12 +1,14 @@
-//! The servers behind the simulated internet: a few listeners per behaviour on 127.0.0.1, run
-//! by one single-threaded tokio runtime on a thread of its own.
+//! The servers behind the simulated internet: a few listeners per behaviour on 127.0.0.1 (or,
+//! with [`Simnet::start_at_addresses`], a listener at every host's own address), run by one
+//! single-threaded tokio runtime on a thread of its own.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use socket2::{Domain, SockRef, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,6 +17,7 @@ use tokio::sync::Notify;
 
 use wardial_probe::Target;
 
+use crate::addresses::{self, AtAddresses};
 use crate::world::{Behaviour, Truth, World, KINDS, TRICKLE_LINE};
 
 /// Listeners per behaviour that accepts. Thousands of short connections to one port pile up in
@@ -37,6 +40,9 @@ pub struct Stats {
     /// that starves some of its probes lets thousands of others pass them. A counter, not a
     /// time, so a slow machine does not change it.
     pub max_request_lag: u64,
+    /// Connections accepted at addresses outside the range (only a simnet at real addresses
+    /// listens there, and only to count them: see [`AtAddresses::outside`]).
+    pub outside: u64,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +51,22 @@ struct Counters {
     open: AtomicUsize,
     peak_open: AtomicUsize,
     max_request_lag: AtomicU64,
+    outside: AtomicU64,
+    /// Connections accepted by each host of the range, by its offset in the range (a simnet at
+    /// real addresses only, where each host has a listener of its own; empty otherwise).
+    per_host: Vec<AtomicU32>,
+    /// When each answering host accepted its connection and sent its first byte, while a
+    /// client asked for them (see [`Simnet::record_phases`]).
+    phases: std::sync::Mutex<Option<HashMap<Ipv4Addr, Phases>>>,
+}
+
+/// When a host that answers accepted its connection and when it sent the first byte of its
+/// answer: the client's connecting ends at the first, its waiting at the second. Wall-clock
+/// times, so that a client in another process can set them beside its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phases {
+    pub accepted: SystemTime,
+    pub answered: SystemTime,
 }
 
 /// Counts one accepted connection as open until dropped.
@@ -52,6 +74,8 @@ struct OpenGuard {
     counters: Arc<Counters>,
     /// How many connections had been accepted when this one was (itself included).
     serial: u64,
+    /// When it was accepted.
+    accepted: SystemTime,
 }
 
 impl OpenGuard {
@@ -62,6 +86,24 @@ impl OpenGuard {
         OpenGuard {
             counters: c.clone(),
             serial,
+            accepted: SystemTime::now(),
+        }
+    }
+
+    /// The host `addr` is about to send its first byte: recorded, if a client asked.
+    fn answering(&self, addr: Option<Ipv4Addr>) {
+        let (Some(addr), Ok(mut phases)) = (addr, self.counters.phases.lock()) else {
+            return;
+        };
+        if let Some(phases) = phases.as_mut() {
+            let answered = SystemTime::now();
+            phases.insert(
+                addr,
+                Phases {
+                    accepted: self.accepted,
+                    answered,
+                },
+            );
         }
     }
 
@@ -91,31 +133,64 @@ pub struct Simnet {
     counters: Arc<Counters>,
     shutdown: Arc<Notify>,
     thread: Option<JoinHandle<()>>,
-    // Held, never listened on: its port is where nothing listens, and keeping it bound stops the
-    // kernel from handing the port to an outgoing connection (which could then connect to itself).
-    _refused: Socket,
-    // The filtered listener, never accepted from, and the connections that fill its backlog.
-    _filtered: Filtered,
+    /// Whether filtered hosts really leave the SYN unanswered here (else they are played as
+    /// silent hosts, which accept and never answer: see [`Filtered`]).
+    filtered_unanswered: bool,
+    // Sockets held and never accepted from: the port where nothing listens (keeping it bound
+    // stops the kernel from handing it to an outgoing connection, which could then connect to
+    // itself), and the filtered listeners with the connections that fill their backlog.
+    _held: Vec<Socket>,
 }
 
-/// Where each behaviour listens.
+/// Where each host is reached.
 #[derive(Debug)]
-struct Dialplan {
-    by_kind: [Vec<SocketAddr>; KINDS.len()],
+enum Dialplan {
+    /// A few listeners per behaviour on 127.0.0.1: a probe names the host it means in its
+    /// `Host` header.
+    ByHost(Box<[Vec<SocketAddr>; KINDS.len()]>),
+    /// Every host at its own address, on this port.
+    AtAddresses(u16),
 }
 
 impl Dialplan {
     fn dial(&self, world: &World, addr: Ipv4Addr) -> SocketAddr {
-        let ports = &self.by_kind[world.behaviour(addr).index()];
-        ports[(world.hash(addr, 4) % ports.len() as u64) as usize]
+        match self {
+            Dialplan::ByHost(by_kind) => {
+                let ports = &by_kind[world.behaviour(addr).index()];
+                ports[(world.hash(addr, 4) % ports.len() as u64) as usize]
+            }
+            Dialplan::AtAddresses(port) => SocketAddr::from((addr, *port)),
+        }
+    }
+
+    /// The port a target names: HTTP's own where the `Host` header says who is asked.
+    fn port(&self) -> u16 {
+        match self {
+            Dialplan::ByHost(_) => 80,
+            Dialplan::AtAddresses(port) => *port,
+        }
     }
 }
 
-fn listener() -> io::Result<(Socket, SocketAddr)> {
+/// Who a listener plays.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Role {
+    /// A behaviour (an index into [`KINDS`]); `host` is the virtual host when the listener is
+    /// at that host's own address (then the address, not the `Host` header, says who is asked).
+    Plays { kind: usize, host: Option<Ipv4Addr> },
+    /// An address outside the range, listening only to count who connects to it.
+    Outside,
+}
+
+/// A listener for the runtime to accept on, and who it plays.
+pub(crate) type Serve = (Role, StdListener);
+
+/// A listening socket at `addr` (an address in 127.0.0.0/8, never 0.0.0.0: the simulated
+/// internet is on no network), not yet listening.
+pub(crate) fn bound_at(addr: SocketAddr) -> io::Result<(Socket, SocketAddr)> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
-    // 127.0.0.1 only, never 0.0.0.0: the simulated internet is not on any network.
-    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
+    socket.bind(&addr.into())?;
     let addr = socket
         .local_addr()?
         .as_socket()
@@ -123,20 +198,32 @@ fn listener() -> io::Result<(Socket, SocketAddr)> {
     Ok((socket, addr))
 }
 
+fn listener() -> io::Result<(Socket, SocketAddr)> {
+    bound_at(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+}
+
+/// `socket`, listening with a queue of `backlog`, for the runtime.
+pub(crate) fn serving(socket: Socket, backlog: i32) -> io::Result<StdListener> {
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(StdListener::from(socket))
+}
+
 impl Simnet {
     /// Starts the servers for `world`. Also raises this process's open-file limit to its hard
     /// limit: the simnet and the scanner share the process and each connection costs both a file.
     pub fn start(world: World) -> io::Result<Simnet> {
         let _ = rlimit::increase_nofile_limit(u64::MAX);
-        let world = Arc::new(world);
         let (refused, refused_addr) = listener()?;
-
+        let mut held = vec![refused];
         let filtered = Filtered::start()?;
+        let filtered_addr = filtered.addr;
+        held.extend(filtered.sockets);
 
         let mut listeners = Vec::new();
         let mut by_kind: [Vec<SocketAddr>; KINDS.len()] = Default::default();
         for (kind, ports) in by_kind.iter_mut().enumerate() {
-            match (KINDS[kind], filtered.addr) {
+            match (KINDS[kind], filtered_addr) {
                 ("refused", _) => {
                     ports.push(refused_addr);
                     continue;
@@ -154,14 +241,48 @@ impl Simnet {
                 let (socket, addr) = listener()?;
                 // A deep backlog: a scan opens thousands of connections in a burst, and a full
                 // queue drops SYNs, which the client sees as a one-second retry, not a refusal.
-                socket.listen(4096)?;
-                socket.set_nonblocking(true)?;
-                listeners.push((kind, StdListener::from(socket)));
+                let role = Role::Plays { kind, host: None };
+                listeners.push((role, serving(socket, 4096)?));
                 ports.push(addr);
             }
         }
+        let plan = Dialplan::ByHost(Box::new(by_kind));
+        Simnet::serve(world, plan, listeners, held, filtered_addr.is_some())
+    }
 
-        let counters = Arc::new(Counters::default());
+    /// Starts the servers for `world` with every host of its range at its own loopback address
+    /// on one port (see [`crate::addresses`]), so that any program can scan the range as it
+    /// would a network: a refused host has no listener, a filtered one leaves the SYN
+    /// unanswered. Refuses a range whose listeners do not fit under the open-file limit.
+    pub fn start_at_addresses(world: World, options: &AtAddresses) -> io::Result<Simnet> {
+        let bound = addresses::bind(&world, options)?;
+        let plan = Dialplan::AtAddresses(bound.port);
+        Simnet::serve(
+            world,
+            plan,
+            bound.listeners,
+            bound.held,
+            bound.filtered_unanswered,
+        )
+    }
+
+    /// Runs `listeners` on a runtime of their own until dropped.
+    fn serve(
+        world: World,
+        dialplan: Dialplan,
+        listeners: Vec<Serve>,
+        held: Vec<Socket>,
+        filtered_unanswered: bool,
+    ) -> io::Result<Simnet> {
+        let world = Arc::new(world);
+        let hosts = match dialplan {
+            Dialplan::AtAddresses(_) => world.range.len() as usize,
+            Dialplan::ByHost(_) => 0,
+        };
+        let counters = Arc::new(Counters {
+            per_host: (0..hosts).map(|_| AtomicU32::new(0)).collect(),
+            ..Counters::default()
+        });
         let shutdown = Arc::new(Notify::new());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -172,9 +293,9 @@ impl Simnet {
                 .name("simnet".into())
                 .spawn(move || {
                     runtime.block_on(async move {
-                        for (kind, l) in listeners {
+                        for (role, l) in listeners {
                             let l = TcpListener::from_std(l).expect("inside the runtime");
-                            tokio::spawn(accept_loop(l, kind, world.clone(), counters.clone()));
+                            tokio::spawn(accept_loop(l, role, world.clone(), counters.clone()));
                         }
                         shutdown.notified().await;
                     });
@@ -184,12 +305,12 @@ impl Simnet {
         };
         Ok(Simnet {
             world,
-            dialplan: Arc::new(Dialplan { by_kind }),
+            dialplan: Arc::new(dialplan),
             counters,
             shutdown,
             thread: Some(thread),
-            _refused: refused,
-            _filtered: filtered,
+            filtered_unanswered,
+            _held: held,
         })
     }
 
@@ -208,7 +329,7 @@ impl Simnet {
     pub fn target(&self, addr: Ipv4Addr) -> Target {
         Target {
             addr,
-            port: 80,
+            port: self.dialplan.port(),
             dial: self.dial(addr),
         }
     }
@@ -223,7 +344,7 @@ impl Simnet {
         let (world, plan) = (self.world.clone(), self.dialplan.clone());
         addrs.into_iter().map(move |addr| Target {
             addr,
-            port: 80,
+            port: plan.port(),
             dial: plan.dial(&world, addr),
         })
     }
@@ -245,7 +366,36 @@ impl Simnet {
             open: c.open.load(Ordering::SeqCst),
             peak_open: c.peak_open.load(Ordering::SeqCst),
             max_request_lag: c.max_request_lag.load(Ordering::SeqCst),
+            outside: c.outside.load(Ordering::SeqCst),
         }
+    }
+
+    /// How many connections the host at `addr` accepted (since start or the last reset):
+    /// `None` outside the range, or where hosts have no listener of their own (only a simnet at
+    /// real addresses knows which host a connection was for before it reads the request).
+    pub fn accepted_by(&self, addr: Ipv4Addr) -> Option<u64> {
+        let range = self.world.range;
+        if !range.contains(addr) {
+            return None;
+        }
+        let offset = (u32::from(addr) - u32::from(range.first())) as usize;
+        let n = self.counters.per_host.get(offset)?;
+        Some(u64::from(n.load(Ordering::SeqCst)))
+    }
+
+    /// The port every host listens on, for a simnet at real addresses.
+    pub fn port_at_addresses(&self) -> Option<u16> {
+        match *self.dialplan {
+            Dialplan::AtAddresses(port) => Some(port),
+            Dialplan::ByHost(_) => None,
+        }
+    }
+
+    /// Whether a filtered host's connect really goes unanswered here; if not (an OS that
+    /// answers SYNs past a full backlog), filtered hosts accept and never answer, which a
+    /// correct probe reports the same way, as a timeout.
+    pub fn filtered_unanswered(&self) -> bool {
+        self.filtered_unanswered
     }
 
     /// Zeroes `accepted` and the request lag, and sets the peak to what is open now, so one
@@ -254,6 +404,10 @@ impl Simnet {
         let c = &self.counters;
         c.accepted.store(0, Ordering::SeqCst);
         c.max_request_lag.store(0, Ordering::SeqCst);
+        c.outside.store(0, Ordering::SeqCst);
+        for n in &c.per_host {
+            n.store(0, Ordering::SeqCst);
+        }
         c.peak_open
             .store(c.open.load(Ordering::SeqCst), Ordering::SeqCst);
     }
@@ -269,13 +423,57 @@ impl Simnet {
         self.reset_stats();
     }
 
-    /// Every listening address with the behaviour it plays (for `wardial simnet`).
+    /// Every listening address with the behaviour it plays (for `wardial simnet`); none for a
+    /// simnet at real addresses, where each host listens at its own.
     pub fn listeners(&self) -> Vec<(&'static str, SocketAddr)> {
         let mut all = Vec::new();
-        for (kind, addrs) in self.dialplan.by_kind.iter().enumerate() {
-            all.extend(addrs.iter().map(|a| (KINDS[kind], *a)));
+        if let Dialplan::ByHost(by_kind) = &*self.dialplan {
+            for (kind, addrs) in by_kind.iter().enumerate() {
+                all.extend(addrs.iter().map(|a| (KINDS[kind], *a)));
+            }
         }
         all
+    }
+
+    /// From now on, records when each host that answers accepted its connection and sent its
+    /// first byte, forgetting what an earlier client's scan left (see [`Phases`]).
+    pub fn record_phases(&self) {
+        if let Ok(mut phases) = self.counters.phases.lock() {
+            *phases = Some(HashMap::new());
+        }
+    }
+
+    /// What was recorded since [`Simnet::record_phases`], and stops recording.
+    pub fn take_phases(&self) -> HashMap<Ipv4Addr, Phases> {
+        self.counters
+            .phases
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .unwrap_or_default()
+    }
+
+    /// The targets of `world`'s range as a simnet that listens on `listeners` plays them (what
+    /// [`Simnet::listeners`] lists, in its order): for a client whose simnet runs in another
+    /// process, and so for a scanner whose measurements must not include the servers' work.
+    pub fn targets_of_listeners(
+        world: &World,
+        listeners: &[(String, SocketAddr)],
+    ) -> impl Iterator<Item = Target> + Send + 'static {
+        let mut by_kind: [Vec<SocketAddr>; KINDS.len()] = Default::default();
+        for (kind, addr) in listeners {
+            if let Some(k) = KINDS.iter().position(|name| name == kind) {
+                by_kind[k].push(*addr);
+            }
+        }
+        let world = Arc::new(world.clone());
+        let plan = Dialplan::ByHost(Box::new(by_kind));
+        let range = world.range;
+        range.into_iter().map(move |addr| Target {
+            addr,
+            port: plan.port(),
+            dial: plan.dial(&world, addr),
+        })
     }
 
     /// Stops the servers and waits for their thread; the same as dropping.
@@ -292,7 +490,7 @@ impl Drop for Simnet {
     }
 }
 
-async fn accept_loop(listener: TcpListener, kind: usize, world: Arc<World>, c: Arc<Counters>) {
+async fn accept_loop(listener: TcpListener, role: Role, world: Arc<World>, c: Arc<Counters>) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -307,23 +505,55 @@ async fn accept_loop(listener: TcpListener, kind: usize, world: Arc<World>, c: A
         // the FIN before the SYN; yielding lets the runtime poll for that FIN and run its task,
         // so `peak_open` counts what the client really had open, not what we had yet to reap.
         tokio::task::yield_now().await;
+        let (kind, host) = match role {
+            Role::Plays { kind, host } => (kind, host),
+            // Counted, and closed at once: nothing is served outside the range.
+            Role::Outside => {
+                c.outside.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
+        };
+        if let Some(n) = host
+            .map(|h| u32::from(h).wrapping_sub(u32::from(world.range.first())) as usize)
+            .and_then(|offset| c.per_host.get(offset))
+        {
+            n.fetch_add(1, Ordering::SeqCst);
+        }
         let guard = OpenGuard::new(&c);
-        tokio::spawn(serve(stream, kind, world.clone(), guard));
+        let host = Host {
+            world: world.clone(),
+            at: host,
+        };
+        tokio::spawn(serve(stream, kind, host, guard));
     }
 }
 
-async fn serve(mut stream: TcpStream, kind: usize, world: Arc<World>, open: OpenGuard) {
+/// The world, and the host a listener plays when it is at that host's own address.
+struct Host {
+    world: Arc<World>,
+    at: Option<Ipv4Addr>,
+}
+
+impl Host {
+    /// Who is asked: the listener's own address if it has one, else the request's `Host`.
+    fn asked(&self, named: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+        self.at.or(named)
+    }
+}
+
+async fn serve(mut stream: TcpStream, kind: usize, host: Host, open: OpenGuard) {
     let _ = stream.set_nodelay(true);
+    let world = &host.world;
     let _ = match KINDS[kind] {
-        "live" => live(&mut stream, &world, &open).await,
+        "live" => live(&mut stream, &host, &open).await,
         "blackhole" | "filtered" => until_closed(&mut stream).await,
         "trickle" => trickle(&mut stream, world.trickle_interval).await,
-        "garbage" => garbage(&mut stream, &world).await,
+        "garbage" => garbage(&mut stream, world).await,
         "endless" => endless(&mut stream).await,
-        "interim" => interim(&mut stream, &world).await,
+        "interim" => interim(&mut stream, &host).await,
         "partial-reset" => partial_reset(&mut stream).await,
-        "bad-header" => bad_header(&mut stream, &world).await,
-        "blank-line" => blank_line(&mut stream, &world).await,
+        "bad-header" => bad_header(&mut stream, &host).await,
+        "blank-line" => blank_line(&mut stream, &host).await,
         _ => {
             // Reset: SO_LINGER 0 turns close into a RST, with no byte sent.
             reset_on_close(&stream);
@@ -416,19 +646,20 @@ async fn answer_and_close(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()
     stream.shutdown().await
 }
 
-async fn live(stream: &mut TcpStream, world: &World, open: &OpenGuard) -> io::Result<()> {
-    let host = read_request(stream).await?;
+async fn live(stream: &mut TcpStream, asked: &Host, open: &OpenGuard) -> io::Result<()> {
+    let host = asked.asked(read_request(stream).await?);
     open.request_arrived();
-    let (status, latency) = answer_for(world, host);
+    let (status, latency) = answer_for(&asked.world, host);
     if wait_unless_gone(stream, latency).await {
+        open.answering(host);
         answer_and_close(stream, response(status, host).as_bytes()).await?;
     }
     Ok(())
 }
 
-async fn interim(stream: &mut TcpStream, world: &World) -> io::Result<()> {
-    let host = read_request(stream).await?;
-    let (status, latency) = answer_for(world, host);
+async fn interim(stream: &mut TcpStream, asked: &Host) -> io::Result<()> {
+    let host = asked.asked(read_request(stream).await?);
+    let (status, latency) = answer_for(&asked.world, host);
     stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     if wait_unless_gone(stream, latency).await {
         answer_and_close(stream, response(status, host).as_bytes()).await?;
@@ -446,8 +677,9 @@ async fn partial_reset(stream: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-async fn bad_header(stream: &mut TcpStream, world: &World) -> io::Result<()> {
-    let host = read_request(stream).await?;
+async fn bad_header(stream: &mut TcpStream, asked: &Host) -> io::Result<()> {
+    let host = asked.asked(read_request(stream).await?);
+    let world = &asked.world;
     let (status, _) = answer_for(world, host);
     let bad: &[u8] = match host.map_or(0, |a| world.hash(a, 5) % 3) {
         0 => b"Location : /elsewhere\r\n",
@@ -461,9 +693,9 @@ async fn bad_header(stream: &mut TcpStream, world: &World) -> io::Result<()> {
     answer_and_close(stream, &answer).await
 }
 
-async fn blank_line(stream: &mut TcpStream, world: &World) -> io::Result<()> {
-    let host = read_request(stream).await?;
-    let (status, _) = answer_for(world, host);
+async fn blank_line(stream: &mut TcpStream, asked: &Host) -> io::Result<()> {
+    let host = asked.asked(read_request(stream).await?);
+    let (status, _) = answer_for(&asked.world, host);
     // The empty line and the start of the status line first, the rest a moment later: a probe
     // must neither take the CR LF for the end of the status line nor decide before it ends.
     stream.write_all(b"\r\nHTTP/1.1 ").await?;
@@ -558,35 +790,41 @@ struct Filtered {
     /// `None` when this OS answers SYNs past a full backlog (with a RST, or by accepting), so
     /// that filtered hosts cannot be played this way.
     addr: Option<SocketAddr>,
-    _listener: Socket,
-    _fillers: Vec<Socket>,
+    /// The listener and the connections that fill its backlog, to be held.
+    sockets: Vec<Socket>,
 }
 
 impl Filtered {
     fn start() -> io::Result<Filtered> {
         let (listener, addr) = listener()?;
-        // The shortest queue the kernel allows (Linux keeps one connection with a backlog of
-        // 0), then connections until one is not completed: from then on SYNs are dropped.
-        listener.listen(0)?;
-        let mut fillers = Vec::new();
-        let mut full = false;
-        for _ in 0..16 {
-            let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-            match socket.connect_timeout(&addr.into(), Duration::from_millis(50)) {
-                Ok(()) => fillers.push(socket),
-                // Full once one of ours could connect and the next could not (a first connect that
-                // timed out only says this machine was busy).
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    full = !fillers.is_empty();
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
+        let (fillers, full) = fill_backlog(&listener, addr)?;
+        let mut sockets = vec![listener];
+        sockets.extend(fillers);
         Ok(Filtered {
             addr: full.then_some(addr),
-            _listener: listener,
-            _fillers: fillers,
+            sockets,
         })
     }
+}
+
+/// Makes `listener` (bound at `addr`) drop every further SYN: the shortest queue the kernel
+/// allows (Linux keeps one connection with a backlog of 0), then connections until one is not
+/// completed. Returns the connections that fill the queue, and whether it is full.
+pub(crate) fn fill_backlog(listener: &Socket, addr: SocketAddr) -> io::Result<(Vec<Socket>, bool)> {
+    listener.listen(0)?;
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        match socket.connect_timeout(&addr.into(), Duration::from_millis(50)) {
+            Ok(()) => fillers.push(socket),
+            // Full once one of ours could connect and the next could not (a first connect that
+            // timed out only says this machine was busy).
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                let full = !fillers.is_empty();
+                return Ok((fillers, full));
+            }
+            Err(_) => break,
+        }
+    }
+    Ok((fillers, false))
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use wardial_blocking::probe;
-use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: threads
 /// The `threads` model: a pool of OS threads, each running one blocking probe at a time.
@@ -28,6 +28,13 @@ pub struct Threads;
 impl Probe for Threads {
     fn name(&self) -> &'static str {
         "threads"
+    }
+
+    /// A thread is four memory mappings (its stack and guard page, and the alternate stack
+    /// and guard page for its signal handler), and past `vm.max_map_count` of them the next
+    /// thread cannot even start: the process aborts.
+    fn capacity(&self) -> Option<(usize, String)> {
+        thread_capacity()
     }
 
     fn scan(
@@ -46,6 +53,8 @@ impl Probe for Threads {
         thread::scope(|scope| {
             // Threads started, and probes handed out whose finding has not come back yet.
             let (mut workers, mut busy) = (0, 0);
+            // The threads allowed: the connection limit, or fewer if the system refuses more.
+            let mut limit = config.max_connections();
             let mut targets = config.until_stopped(targets);
             loop {
                 // Stream out what has completed before taking the next target: a finding may be
@@ -54,7 +63,7 @@ impl Probe for Threads {
                     busy -= 1;
                     report.finding(f);
                 }
-                if busy == config.max_connections() {
+                if busy == limit {
                     // Every thread allowed is busy: wait for one to finish before taking the
                     // next target, so that no target waits in hand while a stop may come.
                     busy -= 1;
@@ -64,9 +73,24 @@ impl Probe for Threads {
                 let Some(target) = targets.next() else { break };
                 if busy == workers {
                     // Every thread is busy, and the limit allows one more: start it.
-                    workers += 1;
                     let (job_rx, found_tx) = (&job_rx, found_tx.clone());
-                    scope.spawn(move || worker(job_rx, found_tx, config.timeout()));
+                    let started = thread::Builder::new()
+                        .spawn_scoped(scope, move || worker(job_rx, found_tx, config.timeout()));
+                    match started {
+                        Ok(_) => workers += 1,
+                        // The system gives no more threads (a limit on threads, or memory for
+                        // their stacks): go on with those there are, as if that were the limit.
+                        Err(_) if workers > 0 => limit = workers,
+                        // Not even one: the probe cannot run, and says why.
+                        Err(e) => {
+                            report.finding(Finding {
+                                target,
+                                outcome: Outcome::Error((&e).into()),
+                                elapsed: Duration::ZERO,
+                            });
+                            continue;
+                        }
+                    }
                 }
                 // An idle worker takes it at once (or in a moment: one that has just sent its
                 // finding is on its way back to `recv`).
@@ -81,6 +105,19 @@ impl Probe for Threads {
         });
         report.finish(config)
     }
+}
+
+/// The most threads a rayon pool is given: rayon starts them all before any work.
+pub const RAYON_MOST: usize = 4096;
+
+/// The threads the system lets this process hold, and why (see [`Threads`]' capacity).
+fn thread_capacity() -> Option<(usize, String)> {
+    let maps = wardial_probe::max_map_count()?;
+    let threads = maps.saturating_sub(wardial_probe::MAPS_RESERVED) / 4;
+    Some((
+        threads,
+        format!("a thread is four memory mappings, and vm.max_map_count allows {maps}"),
+    ))
 }
 
 /// One thread of the pool: take a target, probe it (blocking), send the finding, repeat.
@@ -133,6 +170,27 @@ impl Probe for Rayon {
         }
     }
 
+    /// As for [`Threads`], and rayon starts every thread of its pool before the first probe,
+    /// each of them then searching the others for work: past [`RAYON_MOST`] threads the scan
+    /// is mostly that (measured on a 2-core machine: asked for 19 936 threads, it was still
+    /// starting them after 348 s, when the mappings ran out and the process aborted).
+    fn capacity(&self) -> Option<(usize, String)> {
+        match self.pool {
+            Pool::PerCore => None,
+            Pool::Sized => {
+                let (maps, why) = thread_capacity().unwrap_or((usize::MAX, String::new()));
+                Some(if maps < RAYON_MOST {
+                    (maps, why)
+                } else {
+                    (
+                        RAYON_MOST,
+                        format!("rayon starts all {RAYON_MOST} threads of its pool at once, and idle ones search each other for work"),
+                    )
+                })
+            }
+        }
+    }
+
     fn scan(
         &self,
         targets: Targets<'_>,
@@ -144,12 +202,21 @@ impl Probe for Rayon {
             Pool::PerCore => rayon::current_num_threads(),
             Pool::Sized => config.max_connections(),
         };
-        // Never more threads than connections allowed, even per core.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.min(config.max_connections()))
-            .thread_name(|i| format!("rayon-probe-{i}"))
-            .build()
-            .expect("a rayon pool");
+        // Never more threads than connections allowed, even per core; and where the system
+        // refuses that many threads (a limit on threads, memory for their stacks), half as many,
+        // until it gives them.
+        let mut threads = threads.min(config.max_connections());
+        let pool = loop {
+            let built = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("rayon-probe-{i}"))
+                .build();
+            match built {
+                Ok(pool) => break pool,
+                Err(_) if threads > 1 => threads /= 2,
+                Err(e) => panic!("not even one thread for rayon: {e}"),
+            }
+        };
         let (found_tx, found) = mpsc::channel::<Finding>();
         thread::scope(|scope| {
             // The pool works in the background; this thread streams findings as they come.

@@ -14,40 +14,28 @@
 //! owns its runtime. It is built once, in the constructor, and every scan blocks on it; building
 //! one per probe would cost more than the probe.
 //!
-//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
-//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change;
-//! here that includes what tokio needs when the blocking call comes from async code.
+//! The three async crates (tokio, async-std, smol) share this skeleton, so that
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows mostly what the runtimes change;
+//! here that includes what tokio needs when the blocking call comes from async code. Two things
+//! differ because this crate is also the homework: the probe's conversation is a function of its
+//! own (`talk`, task 2), and so is the scan's body (`scan_with`, task 3, which takes its probe as
+//! an argument and keeps the probes in a `JoinSet`), so that each task is graded on its own.
 
-use std::time::Duration;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
 
-use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use tokio::time::error::Elapsed;
+use wardial_probe::http::Exchange;
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
 /// One probe: connect, send the request, read until the shared exchange decides. The deadline
 /// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
-    // BEGIN SOLUTION Task 2: connect to `target.dial`, send `target.request()`, and read into a buffer until the shared `Exchange` says `Step::Done`, all within `timeout` as one total deadline. When the connect, the write or a read fails, or the time is up, ask the exchange what that means. The notes: "The shared core" (the exchange) and "async/await" (the probe, `tokio::time::timeout`).
-    use std::time::Instant;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-    use wardial_probe::http::{Exchange, Step};
-
     let started = Instant::now();
     let mut exchange = Exchange::new();
-    let talk = async {
-        let mut stream = TcpStream::connect(target.dial).await?;
-        stream.write_all(&target.request()).await?;
-        let mut buf = [0u8; 1024];
-        loop {
-            let n = stream.read(&mut buf).await?;
-            if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
-                return Ok(outcome);
-            }
-        }
-    };
-    // Dropping `talk` when the timer wins closes its socket: nothing is left behind.
-    let result: Result<std::io::Result<_>, _> = tokio::time::timeout(timeout, talk).await;
-    let outcome = match result {
+    let outcome = match talk(&target, &mut exchange, timeout).await {
         Ok(Ok(outcome)) => outcome,
         // The connect, the write or a read failed: the exchange says what that means.
         Ok(Err(e)) => exchange.on_error(&e),
@@ -58,8 +46,36 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
         outcome,
         elapsed: started.elapsed(),
     }
+}
+
+/// The probe's conversation: connect to `target.dial`, send `target.request()`, and hand what
+/// each read returns to `exchange` until it decides, all within `timeout`. `Err(Elapsed)` when
+/// the time ran out first, `Ok(Err(_))` when the connect, the write or a read failed.
+async fn talk(
+    target: &Target,
+    exchange: &mut Exchange,
+    timeout: Duration,
+) -> Result<io::Result<Outcome>, Elapsed> {
+    // BEGIN SOLUTION Task 2: connect to `target.dial`, send `target.request()`, and hand what each read returns to `exchange.on_read` until it says `Step::Done`, all within `timeout`: one total deadline, whatever the host does. Async all the way: tokio's `TcpStream`, and `.await` wherever the blocking probe would block. The notes: "The shared core" (the exchange) and "async/await" (`.await`, `tokio::time::timeout`).
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use wardial_probe::http::Step;
+
+    let conversation = async {
+        let mut stream = TcpStream::connect(target.dial).await?;
+        stream.write_all(&target.request()).await?;
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if let Step::Done(outcome) = exchange.on_read(&buf[..n]) {
+                return Ok(outcome);
+            }
+        }
+    };
+    // When the timer wins, `conversation` is dropped, and its socket closed with it.
+    tokio::time::timeout(timeout, conversation).await
     // STARTER
-    // let _ = (target, timeout);
+    // let _ = (target, exchange, timeout);
     // todo!("Task 2: the async probe")
     // END SOLUTION
 }
@@ -70,24 +86,52 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    // BEGIN SOLUTION Task 3: this loop awaits one probe before starting the next. Keep up to `config.max_connections()` probes in flight instead, report each finding as it completes, and take a target only when a probe can start (the targets may be 2^32 long). The notes: "async/await" (the scan, and why each probe needs a task of its own); the API: `futures::StreamExt`, `tokio::spawn`.
-    // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections`
-    // of them alive, pulling (and spawning) the next target only when one ends, so the targets
-    // stay lazy. This is the same code on every runtime; only `spawn` differs. Why tasks, and
-    // not the probe futures polled directly by `buffer_unordered` (one task for the whole
-    // scan)? Measured: on tokio, one task polling hundreds of sockets runs out of its
-    // cooperative budget again and again, and some probes were then not polled for half a
-    // second: timeouts that were the scanner's fault, not the host's. Tasks are what the
-    // runtime schedules fairly.
-    use futures::stream::{self, StreamExt};
+    scan_with(probe, targets, config, report).await;
+}
 
+/// [`scan`] with any probe: `probe(target, timeout)` makes the future of one probe. (The
+/// homework's tests give it probes of their own, so that the scan is graded apart from the
+/// probe.) Dropped before it ends (inside a `select!` or a `timeout`), it cancels the probes it
+/// had started: none outlives it.
+pub async fn scan_with<P, F>(
+    probe: P,
+    targets: Targets<'_>,
+    config: &ScanConfig,
+    report: &mut Report<'_>,
+) where
+    P: Fn(Target, Duration) -> F,
+    F: Future<Output = Finding> + Send + 'static,
+{
+    // BEGIN SOLUTION Task 3: this loop awaits one probe before it starts the next. Keep up to `config.max_connections()` probes in flight instead, each in a task of its own, and report each finding as soon as its probe ends. Take a target only when its probe can start at once (the targets may be 2^32 long, and a stop must start nothing more), and let no probe outlive the scan, even when the scan is dropped before it ends. The notes: "async/await" (the scan, and why a task per probe) and "Cancellation and structured concurrency" (`JoinSet`).
+    // A task per probe, so that tokio's scheduler polls each fairly (one task polling hundreds
+    // of sockets runs out of its cooperative budget, and leaves some unpolled for long
+    // stretches), and all of them in a `JoinSet`, which hands back each output as its task ends
+    // and aborts every task still in it when it is dropped: a scan dropped midway leaves no
+    // probe behind (tokio's `JoinHandle` would only detach it).
     let timeout = config.timeout();
-    let probes =
-        stream::iter(config.until_stopped(targets)).map(|t| tokio::spawn(probe(t, timeout)));
-    let mut findings = probes.buffer_unordered(config.max_connections());
-    while let Some(finding) = findings.next().await {
-        // A JoinError means the probe task panicked: a bug worth stopping for.
-        report.finding(finding.expect("a probe task panicked"));
+    let mut targets = config.until_stopped(targets);
+    let mut probes = tokio::task::JoinSet::new();
+    loop {
+        // What has ended is handed on before the next target is taken: a finding may be what
+        // stops the scan, and a targets iterator that waits (a paced scan's) must not hold the
+        // findings back until the slots are full.
+        while let Some(ended) = probes.try_join_next() {
+            report.finding(ended.expect("a probe task panicked"));
+        }
+        // A free slot first, then a target: one taken before the wait could be started after
+        // a stop that landed during it.
+        while probes.len() >= config.max_connections() {
+            if let Some(ended) = probes.join_next().await {
+                report.finding(ended.expect("a probe task panicked"));
+            }
+        }
+        let Some(target) = targets.next() else {
+            break;
+        };
+        probes.spawn(probe(target, timeout));
+    }
+    while let Some(ended) = probes.join_next().await {
+        report.finding(ended.expect("a probe task panicked"));
     }
     // STARTER
     // for target in config.until_stopped(targets) {

@@ -21,6 +21,9 @@ use crate::submit::{Op, Owned};
 use crate::Unavailable;
 
 // ANCHOR: state
+
+/// The most entries the kernel allows in a completion queue (`IORING_MAX_CQ_ENTRIES`).
+const MAX_COMPLETIONS: usize = 65_536;
 /// A probe in flight. What the kernel may be using (the address, the request, the receive
 /// buffer, the timespec of the linked timeout) is in `io`, which keeps it until both
 /// completions of the current step are back.
@@ -77,6 +80,14 @@ impl Probe for Uring {
         "uring"
     }
 
+    /// The kernel's limit on a completion queue (65 536 entries), at two per probe.
+    fn capacity(&self) -> Option<(usize, String)> {
+        Some((
+            MAX_COMPLETIONS / 2,
+            format!("io_uring's completion queue holds at most {MAX_COMPLETIONS} entries, two per probe"),
+        ))
+    }
+
     fn scan(
         &self,
         targets: Targets<'_>,
@@ -91,7 +102,8 @@ impl Probe for Uring {
             .clamp(64, 4096);
         let completions = (2 * config.max_connections())
             .next_power_of_two()
-            .max(2 * entries);
+            .max(2 * entries)
+            .min(MAX_COMPLETIONS);
         let mut ring = IoUring::builder()
             .setup_cqsize(completions as u32)
             .build(entries as u32)

@@ -6,10 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::{Parser, Subcommand};
 use wardial_probe::Stop;
 
+use crate::check::process::{self, RunMeasuredArgs};
+use crate::check::{self, CheckArgs};
+use crate::merge::{self, MergeArgs};
 use crate::race::memory::{self, MeasureMemoryArgs};
 use crate::race::{self, RaceArgs};
 use crate::scan::{self, ScanArgs};
 use crate::serve::{self, SimnetArgs};
+use crate::world::WorldArgs;
 use crate::INTERRUPTED;
 
 const AFTER_HELP: &str = "\
@@ -19,6 +23,8 @@ Examples:
   wardial scan 192.168.1.0/24              find web servers on your own network
   wardial scan 127.0.0.1 --port 8000 --all --json
   wardial simnet --targets hosts.txt       serve the simulated internet for other scanners
+  wardial simnet --at-addresses --port 8080   ... every host at its own 127.x address
+  wardial check 'python3 wardial.py'       grade a scanner in any language against the truth
 
 Only networks you own or may scan: addresses outside loopback and the private ranges need
 --allow-public.";
@@ -49,9 +55,20 @@ enum Command {
     Scan(ScanArgs),
     /// Serve the simulated internet in the foreground until Ctrl-C
     Simnet(SimnetArgs),
+    /// Grade a scanner in any language: run COMMAND on a simulated internet at real addresses
+    /// and judge what it printed and did against the truth, clause by clause
+    Check(CheckArgs),
+    /// Join the outputs of a scan's shards: refuses other plans, names missing shards and gaps
+    Merge(MergeArgs),
     /// (Used by `race`) hold probes in flight to the targets on stdin and report peak memory
     #[command(hide = true)]
     MeasureMemory(MeasureMemoryArgs),
+    /// (Used by `race`) serve the simulated hosts in this process, answering the race on stdin
+    #[command(hide = true)]
+    RaceServers(WorldArgs),
+    /// (Used by `check` and `race --external`) run a command and report its CPU and memory
+    #[command(hide = true)]
+    RunMeasured(RunMeasuredArgs),
 }
 
 /// The whole program: parses the command line, runs the command, and turns a failure into one
@@ -68,6 +85,12 @@ pub fn main() -> ExitCode {
         Some(Command::Race(a)) => race::command(a, &interrupt),
         Some(Command::Scan(a)) => scan::command(a, &interrupt),
         Some(Command::Simnet(a)) => serve::command(a, &interrupt),
+        Some(Command::Check(a)) => check::command(a, &interrupt),
+        Some(Command::RunMeasured(a)) => process::measured(a, &interrupt),
+        Some(Command::Merge(a)) => merge::command(a),
+        Some(Command::RaceServers(w)) => {
+            race::servers::child(&w, &interrupt).map(|()| ExitCode::SUCCESS)
+        }
         Some(Command::MeasureMemory(a)) => {
             memory::child(&a.model, a.timeout, a.max_connections, &interrupt)
                 .map(|()| ExitCode::SUCCESS)

@@ -9,16 +9,21 @@
 //! - [`targets`]: what a scan probes and in which order (the set, the special ranges, the
 //!   permutation, shards, the public-address gate, the targets and exclude files);
 //! - [`world`]: the simulated internet a race or `wardial simnet` plays;
+//! - [`check`]: the conformance suite from outside, for a scanner in any language (and how an
+//!   outside command is run and read, which the race's outside rows use too);
 //! - [`scan`]: one model over real networks (plan, pacing, progress, resume, output);
 //! - [`race`]: every model on the simulated internet (phases, bounds, table, charts, timeline,
 //!   memory);
+//! - [`merge`]: the outputs of a scan's shards joined, each target once, gaps named;
 //! - [`serve`]: the simulated internet in the foreground, for other programs to scan;
 //! - [`cli`]: the command line that ties them together.
 
 pub mod args;
+pub mod check;
 pub mod cli;
 pub mod human;
 pub mod limits;
+pub mod merge;
 pub mod models;
 pub mod race;
 pub mod scan;
@@ -56,6 +61,17 @@ impl Failure {
 
 /// The exit code of a run that Ctrl-C ended: 128 + SIGINT, as shells report it.
 pub const INTERRUPTED: u8 = 130;
+
+/// The exit code of a scan that stopped before its end (its `--budget` ran out, or its output
+/// could not be written): a job engine must not count it as done.
+pub const UNFINISHED: u8 = 3;
+
+/// A line on stderr for a person, ignoring a stderr that is closed: a scan whose reader has
+/// gone must end quietly, not with a panic about printing.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// Whether stderr is a terminal: progress is drawn only there.
 pub fn stderr_is_terminal() -> bool {

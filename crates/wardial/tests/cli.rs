@@ -29,6 +29,26 @@ fn first_line(child: &mut std::process::Child) -> String {
     first
 }
 
+/// The first finding a running child prints on stdout (JSON lines): the lines before it are
+/// records (the plan), read and dropped.
+fn first_finding(child: &mut std::process::Child) -> String {
+    loop {
+        let line = first_line(child);
+        if line.is_empty() || !line.contains(r#""record":"#) {
+            return line;
+        }
+    }
+}
+
+/// The findings among a scan's JSON lines (not its plan and end records).
+fn findings(stdout: &[u8]) -> Vec<serde_json::Value> {
+    text(stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("record").is_none())
+        .collect()
+}
+
 /// An HTTP server on a free loopback port; answers every connection with 200 and a page that
 /// says what it is, as a real web server does.
 fn http_server() -> u16 {
@@ -63,8 +83,9 @@ fn bad_input_is_one_line_and_exit_code_2() {
             vec!["scan", "127.0.0.1", "--model", "fast"],
             "choose from: blocking",
         ),
-        (vec!["scan", "127.0.0.1", "--port", "0"], "1..=65535"),
-        (vec!["scan", "127.0.0.1", "--port", "65536"], "1..=65535"),
+        (vec!["scan", "127.0.0.1", "--port", "0"], "port 0"),
+        (vec!["scan", "127.0.0.1", "--port", "65536"], "1 to 65535"),
+        (vec!["scan", "127.0.0.1", "--port", "90-80"], "backwards"),
         (
             vec!["scan", "127.0.0.1", "--timeout", "0"],
             "more than zero",
@@ -138,11 +159,25 @@ fn scan_finds_a_server_and_reports_a_closed_port() {
         "--all",
         "--json",
     ]);
-    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let lines = findings(&out.stdout);
+    assert_eq!(lines.len(), 1, "{}", text(&out.stdout));
+    let line = &lines[0];
     assert_eq!(line["addr"], "127.0.0.1");
     assert_eq!(line["port"], closed);
     assert_eq!(line["outcome"], "refused");
     assert!(line["ms"].is_u64() && line.get("status").is_none());
+    // Where it stands in its plan, and when it was made; the plan first, how it ended last.
+    assert_eq!(line["position"], 0);
+    assert!(line["at"].as_str().unwrap().ends_with('Z'), "{line}");
+    let all: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(all[0]["record"], "plan");
+    assert_eq!(all[0]["shard"], "1/1");
+    assert_eq!(all[2]["record"], "end");
+    assert_eq!(all[2]["ended"], "complete");
+    assert_eq!(all[0]["plan"], all[2]["plan"]);
 }
 
 #[test]
@@ -170,10 +205,7 @@ fn every_model_scans_from_a_targets_file() {
             "--json",
             "--all",
         ]);
-        let lines: Vec<serde_json::Value> = text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines = findings(&out.stdout);
         assert_eq!(lines.len(), 2, "{model}");
         let server = lines.iter().find(|l| l["addr"] == "127.0.0.1").unwrap();
         assert_eq!(
@@ -213,7 +245,7 @@ fn race_json_has_the_documented_keys_and_draws_the_timeline() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["ideal_seconds"].as_f64().unwrap() > 0.0);
-    assert_eq!(doc["calibration_hosts"], 64);
+    assert!(doc["cores"].as_u64().unwrap() >= 1);
     assert_eq!(doc["config"]["max_connections"], 512);
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
@@ -223,12 +255,25 @@ fn race_json_has_the_documented_keys_and_draws_the_timeline() {
         }
         assert_eq!(m["completed"], 64);
         assert_eq!(m["agrees_with_truth"], true, "{m}");
-        // The limit is the wait-bound ideal plus the calibrated cost of every host's probe.
-        let limit = m["limit_seconds"].as_f64().unwrap();
-        let parts =
-            m["wait_bound_seconds"].as_f64().unwrap() + m["cpu_bound_seconds"].as_f64().unwrap();
-        assert!((limit - parts).abs() < 1e-9, "{m}");
-        assert!(m["limit_efficiency"].as_f64().unwrap() > 0.0, "{m}");
+        // The floor is the larger of the wait bound and the CPU bound (the calibrated CPU
+        // cost of every host's probe over the cores); no model beats it by more than noise.
+        let floor = m["limit_seconds"].as_f64().unwrap();
+        let bounds = m["wait_bound_seconds"]
+            .as_f64()
+            .unwrap()
+            .max(m["cpu_bound_seconds"].as_f64().unwrap());
+        assert!((floor - bounds).abs() < 1e-9, "{m}");
+        let efficiency = m["limit_efficiency"].as_f64().unwrap();
+        assert!(efficiency > 0.0 && efficiency < 1.1, "{m}");
+        // What the race measures of the model itself: CPU, switches, lateness.
+        assert!(m["cpu_user_us_per_probe"].as_f64().unwrap() > 0.0, "{m}");
+        assert!(m["switches_voluntary_per_probe"].as_f64().is_some(), "{m}");
+        let (p50, p99, max) = (
+            m["lateness_ms_p50"].as_f64().unwrap(),
+            m["lateness_ms_p99"].as_f64().unwrap(),
+            m["lateness_ms_max"].as_f64().unwrap(),
+        );
+        assert!(p50 <= p99 && p99 <= max, "{m}");
         if cfg!(target_os = "linux") {
             // Measured in a child process: some memory per probe, with many in flight.
             assert!(m["memory_per_probe_bytes"].as_f64().unwrap() > 0.0, "{m}");
@@ -273,7 +318,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
         .unwrap();
     // Wait for the first finding (127.0.0.0 is refused at once), not for a fixed time: then
     // the Ctrl-C handler is surely installed and the probe of 127.0.0.1 is in flight.
-    let first = first_line(&mut child);
+    let first = first_finding(&mut child);
     assert!(first.contains(r#""outcome":"refused""#), "{first}");
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -294,12 +339,9 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
 
 /// The addresses of a scan's JSON lines.
 fn addresses(stdout: &[u8]) -> Vec<String> {
-    text(stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["addr"].as_str().unwrap().to_string()
-        })
+    findings(stdout)
+        .iter()
+        .map(|v| v["addr"].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -328,7 +370,7 @@ fn an_interrupted_scan_resumes_and_probes_every_target_once() {
         .spawn()
         .unwrap();
     // Interrupted once its first probe has ended (so its Ctrl-C handler is surely installed).
-    let first = first_line(&mut child);
+    let first = first_finding(&mut child);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

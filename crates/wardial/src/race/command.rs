@@ -9,6 +9,7 @@ use clap::Args;
 use wardial_probe::Stop;
 
 use super::chart;
+use super::external::{self, race_outside, External, Outside};
 use super::options::RaceOptions;
 use super::picture;
 use super::report::RaceReport;
@@ -42,19 +43,35 @@ pub struct RaceArgs {
     /// Print one JSON document instead of the table
     #[arg(long)]
     json: bool,
+    /// Every column: the floor and its bound, CPU time in user and system mode, both kinds of
+    /// context switch, lateness p50 and max (the default fits 100 columns)
+    #[arg(long)]
+    wide: bool,
     /// Also write the bar charts (probes/s on a log scale, memory per probe) as an SVG image to FILE
     #[arg(long, value_name = "FILE")]
     svg: Option<String>,
-    /// Write the timeline (every probe as a bar from start to end, a lane per model) as an SVG
-    /// image to FILE; `-` prints it as text after the table (done anyway when stdout is a terminal)
+    /// Write the timeline (every probe as a bar from start to end, split into connecting,
+    /// waiting and reading; a lane per model, the short lanes again on axes of their own) as an
+    /// SVG image to FILE; `-` prints it as text after the table (done anyway when stdout is a
+    /// terminal). When every model races, the lanes are blocking, threads, callbacks and tokio;
+    /// --models chooses others
     #[arg(long, value_name = "FILE")]
     timeline: Option<String>,
-    /// Skip the calibration at latency 0 (then there is no CPU-bound or combined limit)
-    #[arg(long)]
+    /// Accepted, and does nothing: the CPU bound is measured in the race itself now, not in a
+    /// phase of its own that this skipped (kept so that scripts which pass it still run)
+    #[arg(long, hide = true)]
     no_calibration: bool,
     /// Skip measuring memory per probe (a child process per model, about half a second each)
     #[arg(long)]
     no_memory: bool,
+    /// Race an outside scanner too, in any language: NAME=COMMAND, run by the shell with
+    /// {range} {port} {timeout} {max_connections} filled in (repeatable; see `wardial check`)
+    #[arg(long = "external", value_name = "NAME=COMMAND", value_parser = external::parse)]
+    external: Vec<External>,
+    /// Race the Python reference scanners too (asyncio + aiohttp, asyncio streams, a thread
+    /// pool), where python3 (and aiohttp) are installed
+    #[arg(long)]
+    python: bool,
 }
 
 /// A parsed `--models` list (a newtype, so clap takes it as one value, not many).
@@ -77,8 +94,8 @@ pub fn command(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
         budget: a.budget,
         seed: a.world.seed,
         hosts: a.hosts.map(|n| n as u64),
-        calibrate: !a.no_calibration,
         memory: !a.no_memory,
+        hosts_apart: true,
     };
     // An image that cannot be written is found out now, not after the whole race.
     for path in images(&a) {
@@ -86,12 +103,22 @@ pub fn command(a: RaceArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::Usage(format!("cannot write '{path}': {e}")))?;
     }
     let terminal = crate::stderr_is_terminal();
-    let report = run(&opts, interrupt, &mut |line| {
+    let mut progress = |line: &str| {
         if terminal || line.starts_with("warning") {
             eprintln!("{line}");
         }
-    })?;
-    print(&a, &report).map_err(|e| Failure::Run(format!("cannot write the results: {e}")))?;
+    };
+    let mut report = run(&opts, interrupt, &mut progress)?;
+    let outside = race_outside(
+        &a.external,
+        a.python,
+        &opts,
+        &mut report,
+        interrupt,
+        &mut progress,
+    )?;
+    print(&a, &report, &outside)
+        .map_err(|e| Failure::Run(format!("cannot write the results: {e}")))?;
     let write = |path: &str, image: String| {
         std::fs::write(path, image).map_err(|e| Failure::Run(format!("cannot write '{path}': {e}")))
     };
@@ -119,7 +146,7 @@ fn images(a: &RaceArgs) -> impl Iterator<Item = &str> {
 }
 
 /// The table or the JSON document on stdout, and the text timeline where it belongs.
-fn print(a: &RaceArgs, report: &RaceReport) -> std::io::Result<()> {
+fn print(a: &RaceArgs, report: &RaceReport, outside: &[Outside]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     // The text timeline comes after the table when asked for, or when a person reads the
     // table on a terminal wide enough for it (the `COLUMNS` a shell exports, if any).
@@ -130,10 +157,12 @@ fn print(a: &RaceArgs, report: &RaceReport) -> std::io::Result<()> {
         .is_none_or(|c| c >= TIMELINE_COLUMNS + 24);
     let text_timeline = a.timeline.as_deref() == Some("-") || (terminal_out && wide && !a.json);
     if a.json {
-        serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+        serde_json::to_writer_pretty(&mut out, &external::json(report, outside))
+            .map_err(std::io::Error::other)?;
         writeln!(out)?;
     } else {
-        print_table(report, &mut out)?;
+        print_table(report, a.wide, &mut out)?;
+        external::print_outside(outside, &mut out)?;
     }
     if text_timeline && !a.json {
         writeln!(out, "\n{}", picture::race_text(report, TIMELINE_COLUMNS))?;

@@ -1,16 +1,20 @@
 //! Memory per probe in flight, for every model in the race: "threads cost memory" as a number
-//! next to "threads are fast enough".
+//! next to "threads are fast enough", with the part the kernel holds for them.
 //!
 //! How it is measured, and why so: each model runs in a child process of its own (this same
 //! program, `wardial measure-memory`), so that one model's memory can neither hide in nor be
 //! blamed on another's (an allocator keeps what it freed, so in one process a model run after
-//! another would start with the first one's pages). The child probes as many silent hosts of a
-//! simulated internet served by the race as the race has connections, so all of them are in
-//! flight until their timeout ([`IN_FLIGHT`] of them, or as many as the model allows); it reads its resident memory before the scan (`VmRSS`) and its
-//! peak after it (`VmHWM`, which the kernel keeps exactly, so no sampling can miss the peak),
-//! from `/proc/self/status`. The simnet counts how many probes were in flight at once, and
-//! `(peak - before) / in flight` is the figure. Thread stacks count as far as they were touched,
-//! which is what a thread costs in practice. Linux only: other systems have no `VmHWM`, and the
+//! another would start with the first one's pages). The child probes silent hosts of a
+//! simulated internet served by the race, all at once, so all of them are in flight until their
+//! timeout, and is measured twice: with [`FEW`] probes and with [`IN_FLIGHT`]. The figure is the
+//! difference of the two peaks over the difference of the probes in flight (which the simnet
+//! counts): what one more probe costs, whatever the model's fixed costs (a runtime, a pool),
+//! counted the same way for every model.
+//!
+//! The peak is the child's memory cgroup's ([`super::cgroup`]): what the kernel holds for it
+//! (thread stacks and task structs, socket buffers, page tables) as well as what it allocates.
+//! Where no cgroup can be made, the child's own peak of mapped pages (`VmHWM`) stands in, and
+//! the note says the kernel's part is missing. Linux only: other systems have neither, and the
 //! race shows the column as not measured there.
 
 use std::io::{BufRead, Write};
@@ -23,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use wardial_probe::{ScanConfig, Stop, Target};
 use wardial_simnet::{Mix, Simnet, World};
 
+use super::cgroup::Cgroup;
 use super::report::RaceReport;
 use crate::targets::Spec;
-use crate::watchdog::Watchdog;
+use crate::watchdog::watchdog;
 use crate::{models, Failure};
 
 /// What the child reports, in KiB as `/proc` gives it.
@@ -39,9 +44,26 @@ pub struct Reading {
 /// One model's figure.
 #[derive(Debug, Clone, Copy)]
 pub struct PerProbe {
+    /// Bytes per probe in flight, the kernel's part included where it was measured.
     pub bytes: f64,
+    /// The kernel's part of it, where the cgroup reports it apart.
+    pub kernel_bytes: Option<f64>,
     pub in_flight: usize,
+    /// Whether the kernel's part is in `bytes` (a cgroup), or not (`VmHWM`).
+    pub with_kernel: bool,
 }
+
+/// One child's run: its peak in bytes (and the kernel's part), and the probes it held at once.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    peak: u64,
+    kernel: Option<u64>,
+    in_flight: usize,
+    with_kernel: bool,
+}
+
+/// The probes in flight of the smaller of the two runs.
+pub const FEW: usize = 100;
 
 /// A line of `/proc/self/status` in KiB (`VmRSS:     1234 kB`).
 #[cfg(target_os = "linux")]
@@ -95,7 +117,8 @@ pub fn child(
     max_connections: usize,
     interrupt: &Stop,
 ) -> Result<(), Failure> {
-    let model = models::require(model)?;
+    // The targets first: the parent sends them once this process is in its cgroup, so the
+    // model's fixed costs (a runtime, a pool) are counted the same way for every model.
     let mut targets = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let line = line.map_err(|e| Failure::Run(format!("cannot read stdin: {e}")))?;
@@ -111,6 +134,7 @@ pub fn child(
             Spec::Net(net) => targets.extend(net.iter().map(|a| Target::direct(a, 80))),
         }
     }
+    let model = models::require(model)?;
     let before_kib = status_kib("VmRSS").map_err(Failure::Run)?;
     // There are as many targets as connections, so a concurrent model holds them all in flight
     // for one timeout and is done. A model that probes one or two at a time would take a
@@ -118,13 +142,11 @@ pub fn child(
     // per-probe figure). Counted from the first probe's end, not from the start, because a
     // pool of a thousand threads can take longer to start than a timeout.
     let config = ScanConfig::new(timeout, max_connections).with_stop(interrupt.clone());
-    let mut watchdog = None;
+    let mut dog = None;
     let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {
-        watchdog.get_or_insert_with(|| {
-            Watchdog::start(config.stop().clone(), Stop::new(), Some(timeout))
-        });
+        dog.get_or_insert_with(|| watchdog(config.stop().clone(), Stop::new(), Some(timeout)));
     });
-    drop(watchdog);
+    drop(dog);
     let reading = Reading {
         before_kib,
         peak_kib: status_kib("VmHWM").map_err(Failure::Run)?,
@@ -169,8 +191,32 @@ impl Meter {
         })
     }
 
-    /// Measures `model` by running `exe measure-memory` (this program) as a child.
+    /// Measures `model` by running `exe measure-memory` (this program) as a child, with
+    /// [`FEW`] probes and with all of them: the slope between the two is the figure.
     pub fn measure(&self, exe: &Path, model: &str) -> Result<PerProbe, String> {
+        let few = self.run(exe, model, FEW.min(self.max_connections))?;
+        let many = self.run(exe, model, self.max_connections)?;
+        let extra = many.in_flight.saturating_sub(few.in_flight);
+        if extra < MEANINGFUL {
+            // A model that holds one or two at a time: no slope to take.
+            return Ok(PerProbe {
+                bytes: f64::NAN,
+                kernel_bytes: None,
+                in_flight: many.in_flight,
+                with_kernel: many.with_kernel,
+            });
+        }
+        let slope = |a: u64, b: u64| b.saturating_sub(a) as f64 / extra as f64;
+        Ok(PerProbe {
+            bytes: slope(few.peak, many.peak),
+            kernel_bytes: few.kernel.zip(many.kernel).map(|(a, b)| slope(a, b)),
+            in_flight: many.in_flight,
+            with_kernel: many.with_kernel,
+        })
+    }
+
+    /// One child with `probes` targets and as many connections: its peak.
+    fn run(&self, exe: &Path, model: &str, probes: usize) -> Result<Run, String> {
         self.sim.settle();
         let mut child = Command::new(exe)
             // The child inherits this process's raised open-file limit: it needs a file per
@@ -182,16 +228,26 @@ impl Meter {
                 "--timeout",
                 &format!("{}ms", self.timeout.as_millis()),
                 "--max-connections",
-                &self.max_connections.to_string(),
+                &probes.to_string(),
             ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        // In a cgroup of its own before it reads a target (see the module's notes).
+        let group = Cgroup::create(&format!("wardial-{}-{model}-{probes}", std::process::id()))
+            .and_then(|g| g.add(child.id()).map(|()| g))
+            .ok();
         let mut stdin = child.stdin.take().expect("piped");
+        let targets: String = self
+            .targets
+            .lines()
+            .take(probes)
+            .map(|l| l.to_string() + "\n")
+            .collect();
         // A child that fails early stops reading: its message on stderr says why, not this.
-        let _ = stdin.write_all(self.targets.as_bytes());
+        let _ = stdin.write_all(targets.as_bytes());
         drop(stdin);
         let out = child
             .wait_with_output()
@@ -203,10 +259,19 @@ impl Meter {
         let reading: Reading = serde_json::from_slice(&out.stdout)
             .map_err(|e| format!("measuring {model}: unreadable report: {e}"))?;
         let in_flight = self.sim.stats().peak_open.max(1);
-        Ok(PerProbe {
-            bytes: reading.peak_kib.saturating_sub(reading.before_kib) as f64 * 1024.0
-                / in_flight as f64,
-            in_flight,
+        Ok(match group.map(|g| g.peak()) {
+            Some(Ok(peak)) => Run {
+                peak: peak.total,
+                kernel: peak.kernel,
+                in_flight,
+                with_kernel: true,
+            },
+            _ => Run {
+                peak: reading.peak_kib * 1024,
+                kernel: None,
+                in_flight,
+                with_kernel: false,
+            },
         })
     }
 }
@@ -228,8 +293,7 @@ pub fn measure_memory(
         .map_err(|e| Failure::Run(format!("cannot find this program to measure memory: {e}")))?;
     let meter = Meter::start(IN_FLIGHT)?;
     progress(&format!(
-        "measuring memory: {} probes in flight per model, each model in a process of its own...",
-        IN_FLIGHT
+        "measuring memory: {FEW} and {IN_FLIGHT} probes in flight per model, each model in a process (and a memory cgroup) of its own..."
     ));
     for m in ran {
         if interrupt.is_stopped() {
@@ -238,11 +302,17 @@ pub fn measure_memory(
         match meter.measure(&exe, &m.model) {
             Ok(per) => {
                 m.memory_in_flight = Some(per.in_flight);
-                if per.in_flight >= MEANINGFUL {
+                if per.bytes.is_finite() {
                     m.memory_per_probe_bytes = Some(per.bytes);
+                    m.memory_kernel_per_probe_bytes = per.kernel_bytes;
+                    if !per.with_kernel {
+                        m.memory_note = Some(
+                            "no memory cgroup could be made here: mapped pages only (VmHWM), without what the kernel holds".into(),
+                        );
+                    }
                 } else {
                     m.memory_note = Some(format!(
-                        "{} probe(s) in flight at once: its fixed costs would pass for a probe's",
+                        "{} probe(s) in flight at once: no second figure to tell a probe's cost from the model's fixed costs",
                         per.in_flight
                     ));
                 }

@@ -2,24 +2,32 @@
 //! waited well, against the limit this machine sets.
 //!
 //! - [`command`](mod@command): the arguments and where the results go;
-//! - [`run`](mod@run): the phases of a race ([`calibrate`], each model's turn in [`one`], [`memory`]);
+//! - [`run`](mod@run): the phases of a race (each model's turn in [`one`], [`memory`]
+//!   with [`cgroup`]);
 //! - [`options`] and [`report`]: what was raced and what came of it (the JSON contract);
-//! - [`bounds`]: the ideal and the limit each model is measured against;
+//! - [`external`]: outside scanners (any program, the Python reference scanners) raced on the
+//!   same hosts at their own addresses;
+//! - [`servers`]: the simulated hosts in a process of their own while the models race;
+//! - [`bounds`]: the wait bound, the CPU bound and the floor each model is measured against;
+//! - [`usage`]: what a model cost the process (CPU time, context switches);
 //! - [`table`], [`chart`], [`timeline`] and [`picture`]: the race for people, as text and as
 //!   images.
 
 pub mod bounds;
-pub mod calibrate;
+pub mod cgroup;
 pub mod chart;
 pub mod command;
+pub mod external;
 pub mod memory;
 pub mod one;
 pub mod options;
 pub mod picture;
 pub mod report;
 pub mod run;
+pub mod servers;
 pub mod table;
 pub mod timeline;
+pub mod usage;
 
 pub use command::{command, RaceArgs};
 pub use options::RaceOptions;
@@ -43,8 +51,8 @@ mod tests {
             budget: Duration::from_millis(500),
             seed: 3,
             hosts: None,
-            calibrate: false,
             memory: false,
+            hosts_apart: false,
         }
     }
 
@@ -56,7 +64,6 @@ mod tests {
         let fast = RaceOptions {
             models: vec!["callbacks".into()],
             budget: Duration::from_secs(60),
-            calibrate: true,
             ..opts()
         };
         let report = run(&fast, &Stop::new(), &mut |l| lines.push(l.to_string())).unwrap();
@@ -64,16 +71,21 @@ mod tests {
         assert!(callbacks.finished && callbacks.agrees_with_truth);
         assert_eq!(callbacks.completed, 64);
         assert!(callbacks.peak_open > 1);
-        // Calibrated on the same 64 hosts: the limit adds their cost to the waits.
-        assert_eq!(report.calibration_hosts, 64);
+        // The floor is the larger of the waits and the work, which is the CPU time the probes
+        // cost, measured in the race itself: so no model beats it.
         let cost = callbacks.cpu_seconds_per_probe.unwrap();
         assert!(cost > 0.0);
         let limit = callbacks.limit_seconds.unwrap();
-        assert!((limit - (report.ideal_seconds + 64.0 * cost)).abs() < 1e-9);
+        let cpu = 64.0 * cost / report.cores as f64;
+        assert!((limit - report.ideal_seconds.max(cpu)).abs() < 1e-9);
         assert_eq!(
             callbacks.limit_efficiency,
             Some(limit / callbacks.seconds),
             "limit ÷ time"
+        );
+        assert!(
+            cpu <= callbacks.seconds * 1.01,
+            "the work fits in the time it took"
         );
         // One bar per probe, none ending before it starts or after the scan.
         assert_eq!(callbacks.timeline.len(), 64);
@@ -102,7 +114,7 @@ mod tests {
 
         report.models.insert(0, callbacks.clone());
         let mut table = Vec::new();
-        table::print_table(&report, &mut table).unwrap();
+        table::print_table(&report, true, &mut table).unwrap();
         let table = String::from_utf8(table).unwrap();
         assert!(
             table.contains("callbacks") && table.contains("projected"),

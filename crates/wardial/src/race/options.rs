@@ -25,11 +25,13 @@ pub struct RaceOptions {
     pub seed: u64,
     /// Race only the first this many hosts of the range (all of it if `None`).
     pub hosts: Option<u64>,
-    /// Measure each model's cost per probe at latency 0 first (for the combined limit).
-    pub calibrate: bool,
     /// Measure each model's memory per probe in flight, each in a child process of this
     /// program (so only where this program is `wardial` itself, not in a unit test).
     pub memory: bool,
+    /// Serve the simulated hosts from a child process of this program while the models race,
+    /// so that the race's CPU and context-switch figures are the model's alone (again only
+    /// where this program is `wardial` itself).
+    pub hosts_apart: bool,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -4,10 +4,17 @@ use super::report::RaceReport;
 use super::timeline::{svg, text, Lane};
 use crate::human;
 
-/// The race's lanes: every model that ran.
+/// The lanes that tell the lecture's story when every model raced: one at a time, a thread per
+/// probe, an event loop, and an async runtime. Sixteen lanes would bury it; `--models` names
+/// others.
+const STORY: [&str; 4] = ["blocking", "threads", "callbacks", "tokio"];
+
+/// The race's lanes: every model that ran, or the story's when the race ran them all.
 fn lanes(report: &RaceReport) -> Vec<Lane<'_>> {
+    let all = report.config.models.len() == crate::models::NAMES.len();
     report
         .ran()
+        .filter(|m| !all || STORY.contains(&m.model.as_str()))
         .map(|m| Lane {
             name: &m.model,
             spans: &m.timeline,

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::bounds::combined_limit;
+use super::bounds::floor;
 use super::options::RaceOptions;
 use super::timeline::Span;
 
 /// The keys of each model's row in `race --json`: scripts read them, so a field of
 /// [`ModelResult`] may be added but none of these renamed or removed. Both the unit test here
 /// and the CLI test check the JSON against this list.
-pub const MODEL_KEYS: [&str; 16] = [
+pub const MODEL_KEYS: [&str; 24] = [
     "model",
     "seconds",
     "completed",
@@ -29,6 +29,14 @@ pub const MODEL_KEYS: [&str; 16] = [
     "limit_efficiency",
     "memory_per_probe_bytes",
     "memory_in_flight",
+    "cpu_user_us_per_probe",
+    "cpu_system_us_per_probe",
+    "switches_voluntary_per_probe",
+    "switches_involuntary_per_probe",
+    "lateness_ms_p50",
+    "lateness_ms_p99",
+    "lateness_ms_max",
+    "memory_kernel_per_probe_bytes",
 ];
 
 /// One model's row. The key names are a contract: see [`MODEL_KEYS`].
@@ -43,22 +51,40 @@ pub struct ModelResult {
     pub agrees_with_truth: bool,
     /// Ideal time ÷ this model's time (projected if stopped); `None` when the ideal is zero
     /// (hosts that answer at once: then there is no waiting to do well at). The wait-bound
-    /// ideal alone: see `limit_efficiency` for the figure that counts this machine's work.
+    /// ideal alone: see `limit_efficiency` for the figure against the floor.
     pub efficiency: Option<f64>,
-    /// What one probe costs this machine when nothing waits: the calibration's time per probe.
+    /// What one probe of this model cost this machine's CPUs, scanner and simulated hosts
+    /// together, measured in the race (both processes' CPU time over the probes done).
     pub cpu_seconds_per_probe: Option<f64>,
     /// The wait-bound ideal: every host's wait, `max_connections` at a time, no work.
     pub wait_bound_seconds: f64,
-    /// The CPU-bound limit: every host's probe at the calibrated cost, no waiting.
+    /// The CPU-bound time: every host's probe at that cost, spread over all cores.
     pub cpu_bound_seconds: Option<f64>,
-    /// The combined limit: the two bounds added (see [`combined_limit`] for why).
+    /// The floor: the larger of the two bounds, which no model can beat (see [`floor`]).
     pub limit_seconds: Option<f64>,
-    /// Which bound is the larger part of the limit: `"wait"` or `"cpu"`.
+    /// Which bound is the floor: `"wait"` or `"cpu"`.
     pub bound: Option<&'static str>,
-    /// Combined limit ÷ this model's time (projected if stopped).
+    /// Floor ÷ this model's time (projected if stopped): at most 100 % but for noise.
     pub limit_efficiency: Option<f64>,
-    /// Peak memory per probe in flight, measured in a process of the model's own.
+    /// This model's CPU time in the race, per probe, in microseconds: user and system mode.
+    /// The scanner's process only (the simulated hosts run in another while it races).
+    pub cpu_user_us_per_probe: Option<f64>,
+    pub cpu_system_us_per_probe: Option<f64>,
+    /// Context switches per probe: voluntary (a thread waited) and involuntary (the scheduler
+    /// took its core away).
+    pub switches_voluntary_per_probe: Option<f64>,
+    pub switches_involuntary_per_probe: Option<f64>,
+    /// How long after a host answered (or its deadline came) the model reported it, in ms:
+    /// the median, the 99th percentile and the worst, over every host judged right.
+    pub lateness_ms_p50: Option<f64>,
+    pub lateness_ms_p99: Option<f64>,
+    pub lateness_ms_max: Option<f64>,
+    /// Memory per probe in flight, measured in a process (and memory cgroup) of the model's
+    /// own: what one more probe in flight adds, the kernel's part included.
     pub memory_per_probe_bytes: Option<f64>,
+    /// The kernel's part of it (thread stacks and task structs, socket buffers), where the
+    /// cgroup reports it apart.
+    pub memory_kernel_per_probe_bytes: Option<f64>,
     /// How many probes were in flight at that peak.
     pub memory_in_flight: Option<usize>,
     /// Why there is no memory figure, where there is none.
@@ -85,8 +111,8 @@ pub struct RaceReport {
     /// either outcome agrees with the truth, so `found` may differ between correct models.
     pub near_timeout: u64,
     pub margin_seconds: f64,
-    /// Hosts each model scanned at latency 0 to measure its cost per probe (0: not measured).
-    pub calibration_hosts: u64,
+    /// The cores the CPU-bound time spreads the work over.
+    pub cores: usize,
     pub models: Vec<ModelResult>,
     pub interrupted: bool,
 }
@@ -114,18 +140,25 @@ impl ModelResult {
         self.projected_seconds.unwrap_or(self.seconds)
     }
 
-    /// Fills in the bounds: `ideal` is the wait-bound ideal, `cost` the calibrated seconds per
-    /// probe (if the race calibrated).
-    pub(super) fn set_limit(&mut self, ideal: Duration, cost: Option<f64>, hosts: u64) {
+    /// Fills in the bounds: `ideal` is the wait-bound ideal, `cost` the CPU seconds per probe
+    /// (where the system counts CPU time), spread over `cores`.
+    pub(super) fn set_limit(
+        &mut self,
+        ideal: Duration,
+        cost: Option<f64>,
+        hosts: u64,
+        cores: usize,
+    ) {
         let wait = ideal.as_secs_f64();
         self.wait_bound_seconds = wait;
         self.cpu_seconds_per_probe = cost;
         let Some(cost) = cost else { return };
-        let cpu = cost * hosts as f64;
-        let limit = combined_limit(wait, cpu);
+        let cpu = cost * hosts as f64 / cores.max(1) as f64;
+        let limit = floor(wait, cpu);
         self.cpu_bound_seconds = Some(cpu);
         self.limit_seconds = Some(limit);
         self.bound = Some(if cpu > wait { "cpu" } else { "wait" });
-        self.limit_efficiency = (limit >= 1e-3).then(|| limit / self.full_seconds().max(1e-9));
+        self.limit_efficiency =
+            (limit >= 1e-3 && self.completed > 0).then(|| limit / self.full_seconds().max(1e-9));
     }
 }

@@ -1,24 +1,24 @@
-//! Running a race: build every model, calibrate, race each in turn, then measure memory.
+//! Running a race: build every model, race each in turn, then measure memory.
 //!
-//! A race has three phases:
-//! 1. **calibration**: every model scans the same hosts with no latency at all, so all it
-//!    measures is what a probe costs this machine (client and simulated hosts together);
-//! 2. **the race**: every model scans the range, each probe recorded for the
-//!    [timeline](super::timeline);
-//! 3. **memory**: every model holds a full set of probes in flight in a process of its own
-//!    (see [`super::memory`]).
+//! A race has two phases:
+//! 1. **the race**: every model scans the range, the simulated hosts in a process of their
+//!    own, each probe recorded for the [timeline](super::timeline), and the CPU time of both
+//!    processes counted (what each probe cost the machine);
+//! 2. **memory**: every model holds probes in flight in a process of its own (see
+//!    [`super::memory`]).
 
 use std::time::Duration;
 
 use wardial_probe::{Probe, Stop};
-use wardial_simnet::{Mix, Simnet, Truth, World};
+use wardial_simnet::{Truth, World};
 
 use super::bounds::ideal_time;
-use super::calibrate::{calibrate, CALIBRATION_HOSTS};
 use super::memory::measure_memory;
 use super::one::{race_one, Lap};
 use super::options::RaceOptions;
 use super::report::{ModelResult, RaceReport};
+use super::servers::{Apart, Servers};
+use super::usage::cores;
 use crate::{limits, models, Failure};
 
 /// A model by name, or why it cannot run here.
@@ -38,9 +38,9 @@ pub fn run(
     }
     let world = opts.world()?;
     let hosts = opts.hosts.unwrap_or(u64::MAX).min(world.range.len());
-    // The simnet runs in this process: each connection costs two files, ours and its.
+    // The simulated hosts race in a process of their own: a connection costs this one a file.
     let limit = limits::raise_open_files();
-    let (max_connections, warning) = limits::clamp_connections(opts.max_connections, 2, limit);
+    let (max_connections, warning) = limits::clamp_connections(opts.max_connections, 1, limit);
     if let Some(w) = warning {
         progress(&w);
     }
@@ -55,8 +55,11 @@ pub fn run(
         .collect::<Result<Vec<Built>, Failure>>()?;
 
     let mut report = new_report(opts, &world, hosts, max_connections);
-    let cost = calibration(&built, &report, &world, interrupt, progress)?;
-    let sim = start_simnet(world.clone())?;
+    let sim = if opts.hosts_apart {
+        Apart::start(world.clone(), &world_args(opts))?
+    } else {
+        Servers::here(world.clone())?
+    };
     let lap = Lap {
         sim: &sim,
         opts,
@@ -65,11 +68,11 @@ pub fn run(
         ideal: Duration::from_secs_f64(report.ideal_seconds),
         interrupt,
     };
-    for ((name, model), cost) in built.iter().zip(&cost) {
+    for (name, model) in &built {
         if interrupt.is_stopped() {
             break;
         }
-        let row = race_model(name, model, &lap, *cost, progress);
+        let row = race_model(name, model, &lap, progress);
         report.models.push(row);
     }
     drop(sim);
@@ -81,9 +84,23 @@ pub fn run(
     Ok(report)
 }
 
-fn start_simnet(world: World) -> Result<Simnet, Failure> {
-    Simnet::start(world)
-        .map_err(|e| Failure::Run(format!("cannot start the simulated internet: {e}")))
+/// The options that make the race's world, for `wardial race-servers`.
+fn world_args(opts: &RaceOptions) -> Vec<String> {
+    let mut args = vec![
+        "--range".to_string(),
+        opts.range.clone(),
+        "--mix".into(),
+        opts.mix.clone(),
+        "--seed".into(),
+        opts.seed.to_string(),
+    ];
+    if let Some(latency) = opts.latency {
+        args.extend([
+            "--latency".into(),
+            format!("{}ms", latency.as_secs_f64() * 1000.0),
+        ]);
+    }
+    args
 }
 
 /// The report before any model ran: the race's own figures.
@@ -103,51 +120,10 @@ fn new_report(opts: &RaceOptions, world: &World, hosts: u64, max_connections: us
         ideal_seconds: ideal_time(world, hosts, opts.timeout, max_connections).as_secs_f64(),
         near_timeout,
         margin_seconds: world.margin(opts.timeout).as_secs_f64(),
-        calibration_hosts: if opts.calibrate {
-            hosts.min(CALIBRATION_HOSTS)
-        } else {
-            0
-        },
+        cores: cores(),
         models: Vec::new(),
         interrupted: false,
     }
-}
-
-/// The calibration phase: each model's cost per probe on hosts that answer at once (`None` for
-/// a model that did not run, or for every model if the race does not calibrate).
-fn calibration(
-    built: &[Built],
-    report: &RaceReport,
-    world: &World,
-    interrupt: &Stop,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Vec<Option<f64>>, Failure> {
-    let mut cost = vec![None; built.len()];
-    let hosts = report.calibration_hosts;
-    if hosts == 0 {
-        return Ok(cost);
-    }
-    progress(&format!(
-        "calibrating: what a probe costs this machine with no latency ({hosts} hosts per model)..."
-    ));
-    let calm = start_simnet(World {
-        mix: Mix::all_live(),
-        latencies: vec![Duration::ZERO],
-        ..world.clone()
-    })?;
-    for ((_, model), cost) in built.iter().zip(&mut cost) {
-        if let (Ok(model), false) = (model, interrupt.is_stopped()) {
-            *cost = Some(calibrate(
-                model.as_ref(),
-                &calm,
-                hosts,
-                report.config.max_connections,
-                report.config.timeout,
-                interrupt,
-            ));
-        }
-    }
-    Ok(cost)
 }
 
 /// One model's row: raced, or unavailable here with the reason.
@@ -155,7 +131,6 @@ fn race_model(
     name: &str,
     model: &Result<Box<dyn Probe>, String>,
     lap: &Lap,
-    cost: Option<f64>,
     progress: &mut dyn FnMut(&str),
 ) -> ModelResult {
     let model = match model {
@@ -165,9 +140,20 @@ fn race_model(
             return ModelResult::unavailable(name, reason.clone());
         }
     };
+    let mut lap = *lap;
+    if let Some((most, why)) = model
+        .capacity()
+        .filter(|(most, _)| *most < lap.max_connections)
+    {
+        progress(&format!(
+            "warning: {name} holds at most {most} probes at once ({why}): it races with {most} connections"
+        ));
+        lap.max_connections = most.max(1);
+    }
     progress(&format!("racing {name}..."));
-    let mut result = race_one(model.as_ref(), lap);
-    result.set_limit(lap.ideal, cost, lap.hosts);
+    let mut result = race_one(model.as_ref(), &lap);
+    let cost = result.cpu_seconds_per_probe;
+    result.set_limit(lap.ideal, cost, lap.hosts, cores());
     progress(&format!(
         "  {name}: {:.2} s{}",
         result.seconds,

@@ -1,18 +1,195 @@
 //! The race as a person reads it: a line on what was raced, a row per model, the notes that say
-//! what the columns mean, and the bar chart.
+//! what the columns mean, the lecture's takeaways in this race's figures, and the bar chart.
 
 use std::io::Write;
 
 use super::chart::{self, NAME};
-use super::memory::IN_FLIGHT;
+use super::memory::{FEW, IN_FLIGHT};
 use super::report::{ModelResult, RaceReport};
 use crate::human;
 
-/// The table, the notes under it and the bar chart.
-pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
+/// One column: its head, its width, and its cell for a model that ran.
+struct Column {
+    head: &'static str,
+    width: usize,
+    cell: fn(&ModelResult) -> String,
+}
+
+fn n_a() -> String {
+    "n/a".to_string()
+}
+
+fn time(m: &ModelResult) -> String {
+    match (m.projected_seconds, m.completed) {
+        (_, 0) if !m.finished => "none done".into(),
+        (Some(p), _) => format!("{}*", human::duration(p)),
+        (None, _) => human::duration(m.seconds),
+    }
+}
+
+fn truth(m: &ModelResult) -> String {
+    match (m.agrees_with_truth, m.finished) {
+        (true, true) => "yes".into(),
+        (true, false) => "yes*".into(),
+        (false, _) => format!("NO:{}", m.wrong),
+    }
+}
+
+fn micros(us: Option<f64>) -> String {
+    us.map_or_else(n_a, |us| {
+        if us >= 1000.0 {
+            format!("{:.1} ms", us / 1000.0)
+        } else {
+            format!("{us:.0} µs")
+        }
+    })
+}
+
+fn millis(ms: Option<f64>) -> String {
+    ms.map_or_else(n_a, |ms| human::duration(ms / 1000.0))
+}
+
+fn one(x: Option<f64>) -> String {
+    x.map_or_else(n_a, |x| format!("{x:.1}"))
+}
+
+/// The columns a class needs, in 100 columns of terminal.
+const NARROW: &[Column] = &[
+    Column {
+        head: "time",
+        width: 9,
+        cell: time,
+    },
+    Column {
+        head: "probes/s",
+        width: 8,
+        cell: |m| format!("{:.0}", m.probes_per_second),
+    },
+    Column {
+        head: "found",
+        width: 5,
+        cell: |m| m.found.to_string(),
+    },
+    Column {
+        head: "truth",
+        width: 5,
+        cell: truth,
+    },
+    Column {
+        head: "effic.",
+        width: 6,
+        cell: |m| {
+            m.limit_efficiency
+                .or(m.efficiency)
+                .map_or_else(n_a, |e| format!("{:.0}%", e * 100.0))
+        },
+    },
+    Column {
+        head: "cpu/probe",
+        width: 9,
+        cell: |m| {
+            micros(
+                m.cpu_user_us_per_probe
+                    .zip(m.cpu_system_us_per_probe)
+                    .map(|(u, s)| u + s),
+            )
+        },
+    },
+    Column {
+        head: "switch/p",
+        width: 8,
+        cell: |m| {
+            one(m
+                .switches_voluntary_per_probe
+                .zip(m.switches_involuntary_per_probe)
+                .map(|(v, i)| v + i))
+        },
+    },
+    Column {
+        head: "late p99",
+        width: 8,
+        cell: |m| millis(m.lateness_ms_p99),
+    },
+    Column {
+        head: "mem/probe",
+        width: 9,
+        cell: |m| m.memory_per_probe_bytes.map_or_else(n_a, human::bytes),
+    },
+];
+
+/// The rest, with `--wide`.
+const WIDE: &[Column] = &[
+    Column {
+        head: "done",
+        width: 6,
+        cell: |m| m.completed.to_string(),
+    },
+    Column {
+        head: "floor",
+        width: 8,
+        cell: |m| m.limit_seconds.map_or_else(n_a, human::duration),
+    },
+    Column {
+        head: "bound",
+        width: 5,
+        cell: |m| m.bound.unwrap_or("n/a").to_string(),
+    },
+    Column {
+        head: "user/p",
+        width: 8,
+        cell: |m| micros(m.cpu_user_us_per_probe),
+    },
+    Column {
+        head: "sys/p",
+        width: 8,
+        cell: |m| micros(m.cpu_system_us_per_probe),
+    },
+    Column {
+        head: "vol/p",
+        width: 6,
+        cell: |m| one(m.switches_voluntary_per_probe),
+    },
+    Column {
+        head: "invol/p",
+        width: 7,
+        cell: |m| one(m.switches_involuntary_per_probe),
+    },
+    Column {
+        head: "late p50",
+        width: 8,
+        cell: |m| millis(m.lateness_ms_p50),
+    },
+    Column {
+        head: "late max",
+        width: 8,
+        cell: |m| millis(m.lateness_ms_max),
+    },
+    Column {
+        head: "kernel/p",
+        width: 9,
+        cell: |m| {
+            m.memory_kernel_per_probe_bytes
+                .map_or_else(n_a, human::bytes)
+        },
+    },
+];
+
+/// The columns shown: the narrow ones, and with `wide` the rest.
+fn columns(wide: bool) -> impl Iterator<Item = &'static Column> {
+    NARROW.iter().chain(WIDE.iter().filter(move |_| wide))
+}
+
+/// The table, the notes under it and the bar chart. `wide` adds the columns that do not fit in
+/// 100 (every CPU and lateness figure, the floor).
+pub fn print_table(report: &RaceReport, wide: bool, out: &mut dyn Write) -> std::io::Result<()> {
     header(report, out)?;
+    let mut head = format!("\n{:<NAME$}", "model");
+    for c in columns(wide) {
+        head.push_str(&format!(" {:>w$}", c.head, w = c.width));
+    }
+    writeln!(out, "{head}")?;
     for m in &report.models {
-        row(m, out)?;
+        row(m, wide, out)?;
     }
     for m in report.models.iter().filter(|m| m.wrong > 0) {
         writeln!(
@@ -26,6 +203,7 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
     }
     writeln!(out)?;
     notes(report, out)?;
+    takeaways(report, out)?;
     chart::text(report, out)?;
     if report.interrupted {
         writeln!(
@@ -36,7 +214,7 @@ pub fn print_table(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<
     Ok(())
 }
 
-/// What was raced, the bounds, and the column heads.
+/// What was raced, and the bounds.
 fn header(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     let c = &report.config;
     writeln!(
@@ -51,84 +229,49 @@ fn header(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "wait-bound ideal {}: every host's wait, {} at a time, with no work",
+        "wait bound {}: every host's wait, {} at a time, with no work",
         human::duration(report.ideal_seconds),
         c.max_connections
     )?;
-    if report.calibration_hosts > 0 {
-        writeln!(
-            out,
-            "limit = wait-bound ideal + CPU-bound limit (each model's cost per probe, measured on {} hosts with no latency, times {} hosts)",
-            report.calibration_hosts, report.hosts
-        )?;
-    }
     writeln!(
         out,
-        "\n{:<NAME$} {:>9} {:>9} {:>5} {:>5} {:>6} {:>9} {:>5} {:>10} {:>10}",
-        "model",
-        "time",
-        "probes/s",
-        "done",
-        "found",
-        "truth",
-        "limit",
-        "bound",
-        "efficiency",
-        "mem/probe"
-    )
+        "CPU bound: each model's CPU time per probe (its own and the hosts', measured as it races) × {} hosts ÷ {} cores",
+        report.hosts, report.cores
+    )?;
+    Ok(())
 }
 
 /// One model's row.
-fn row(m: &ModelResult, out: &mut dyn Write) -> std::io::Result<()> {
+fn row(m: &ModelResult, wide: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if let Some(reason) = &m.unavailable {
         return writeln!(out, "{:<NAME$} unavailable: {reason}", m.model);
     }
-    let time = match m.projected_seconds {
-        Some(p) => format!("{}*", human::duration(p)),
-        None => human::duration(m.seconds),
-    };
-    let truth = match (m.agrees_with_truth, m.finished) {
-        (true, true) => "yes".to_string(),
-        (true, false) => "yes*".to_string(),
-        (false, _) => format!("NO:{}", m.wrong),
-    };
-    let n_a = || "n/a".to_string();
-    writeln!(
-        out,
-        "{:<NAME$} {:>9} {:>9.1} {:>5} {:>5} {:>6} {:>9} {:>5} {:>10} {:>10}",
-        m.model,
-        time,
-        m.probes_per_second,
-        m.completed,
-        m.found,
-        truth,
-        m.limit_seconds.map_or_else(n_a, human::duration),
-        m.bound.unwrap_or("n/a"),
-        m.limit_efficiency
-            .or(m.efficiency)
-            .map_or_else(n_a, |e| format!("{:.1}%", e * 100.0)),
-        m.memory_per_probe_bytes.map_or_else(n_a, human::bytes),
-    )
+    let mut line = format!("{:<NAME$}", m.model);
+    for c in columns(wide) {
+        line.push_str(&format!(" {:>w$}", (c.cell)(m), w = c.width));
+    }
+    writeln!(out, "{line}")
 }
 
 /// What the columns mean, for this race.
 fn notes(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
-    if report.calibration_hosts > 0 {
-        writeln!(
-            out,
-            "limit: the time this machine allows: its waits plus its work (bound: the larger part); efficiency = limit ÷ time"
-        )?;
-    } else {
-        writeln!(out, "efficiency = wait-bound ideal ÷ time")?;
-    }
+    writeln!(
+        out,
+        "effic.: the floor (the larger of the wait bound and the CPU bound, which no model can beat) ÷ time"
+    )?;
+    writeln!(
+        out,
+        "cpu/probe, switch/p: the scanner's CPU time and context switches per probe (the hosts run in a process of their own); late p99: how long after a host answered the model reported it"
+    )?;
     if report.ran().any(|m| m.memory_per_probe_bytes.is_some()) {
         writeln!(
             out,
-            "mem/probe: peak memory per probe in flight (up to {IN_FLIGHT} at once to silent hosts, each model in a process of its own; n/a: a model that waits for one or two at a time)"
+            "mem/probe: what one more probe in flight costs, the kernel's part (stacks, socket buffers) included: the peaks of {FEW} and {IN_FLIGHT} probes to silent hosts, each model in a process and memory cgroup of its own (n/a: a model that holds one or two at a time)"
         )?;
     } else if let Some(note) = report.ran().find_map(|m| m.memory_note.as_deref()) {
         writeln!(out, "mem/probe: n/a: {note}")?;
     }
+    lockstep(report, out)?;
     if report.near_timeout > 0 {
         writeln!(
             out,
@@ -145,4 +288,73 @@ fn notes(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The lecture's two points in this race's own figures, where the models that show them ran:
+/// blocking wastes time, not CPU; a thread costs more than a task.
+fn takeaways(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let find = |name: &str| report.ran().find(|m| m.model == name);
+    if let Some(b) = find("blocking").filter(|b| b.completed > 0) {
+        if let (Some(user), Some(sys)) = (b.cpu_user_us_per_probe, b.cpu_system_us_per_probe) {
+            let cpu = (user + sys) * b.completed as f64 / 1e6;
+            writeln!(
+                out,
+                "\nblocking wastes time, not CPU: {} probes took {} of wall time and {} of CPU ({:.2}% busy; the rest, waiting)",
+                b.completed,
+                human::duration(b.seconds),
+                human::duration(cpu),
+                100.0 * cpu / b.seconds.max(1e-9)
+            )?;
+        }
+    }
+    let task = find("tokio").or_else(|| find("smol"));
+    if let (Some(t), Some(a)) = (find("threads"), task) {
+        let cost = |m: &ModelResult| {
+            format!(
+                "{} and {} context switches per probe",
+                m.memory_per_probe_bytes.map_or_else(n_a, human::bytes),
+                one(m
+                    .switches_voluntary_per_probe
+                    .zip(m.switches_involuntary_per_probe)
+                    .map(|(v, i)| v + i))
+            )
+        };
+        writeln!(
+            out,
+            "a thread per probe costs {}; a task ({}) {}",
+            cost(t),
+            a.model,
+            cost(a)
+        )?;
+    }
+    Ok(())
+}
+
+/// Why concurrent models fall short of the floor when every host has the same latency, in
+/// this race's figures.
+fn lockstep(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let Some(latency) = report.config.latency.filter(|l| !l.is_zero()) else {
+        return Ok(());
+    };
+    let short: Vec<&ModelResult> = report
+        .ran()
+        .filter(|m| m.finished && m.limit_efficiency.is_some_and(|e| e < 0.9))
+        .collect();
+    let Some(example) = short.first() else {
+        return Ok(());
+    };
+    let (wait, cpu) = (
+        example.wait_bound_seconds,
+        example.cpu_bound_seconds.unwrap_or(0.0),
+    );
+    writeln!(
+        out,
+        "lockstep: every host answers after {}, so the probes of a round wait together and then work together; a round costs its wait plus its work, and the floor counts only the larger (for {}: wait {} + work {} = {}, against {} measured)",
+        human::duration(latency.as_secs_f64()),
+        example.model,
+        human::duration(wait),
+        human::duration(cpu),
+        human::duration(wait + cpu),
+        human::duration(example.seconds),
+    )
 }

@@ -1,10 +1,15 @@
-//! The lecture's picture: every probe as a bar from its start to its end, one lane per model, on
-//! one time axis. Blocking draws a staircase (one probe after another); a concurrent model draws
-//! blocks as tall as its connection limit (that many probes waiting at once).
+//! The lecture's picture: every probe as a bar from its start to its end, one lane per model.
+//! On one time axis, blocking draws a staircase (one probe after another) and a concurrent model
+//! a block as tall as its connection limit (that many probes waiting at once), so thin beside
+//! the staircase that the image draws the concurrent lanes again, each on a time axis of its
+//! own. Each bar is split into what the probe was doing: connecting, waiting for the host's
+//! first byte, and reading.
 //!
 //! The bars are recorded by the race, not by the models: a probe's end is when its finding
 //! reaches the race, and its start is that minus the `elapsed` the finding carries, so every
-//! model is drawn the same way without a line of drawing code in it.
+//! model is drawn the same way without a line of drawing code in it. Its phases are measured
+//! on the other side, by the simulated hosts: when each accepted the connection and when it
+//! sent its first byte.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -12,12 +17,15 @@ use std::time::Duration;
 use wardial_probe::{Outcome, ScanSummary};
 
 /// One probe: seconds from the start of its model's scan, and how it ended (an index into
-/// [`ScanSummary::KINDS`]).
+/// [`ScanSummary::KINDS`]). `connected` and `answered` are when the host accepted the
+/// connection and sent its first byte, where the hosts measured it (NaN where not).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
     pub start: f32,
     pub end: f32,
     pub kind: u8,
+    pub connected: f32,
+    pub answered: f32,
 }
 
 impl Span {
@@ -31,9 +39,32 @@ impl Span {
             start: ended.saturating_sub(elapsed).as_secs_f32(),
             end: ended.as_secs_f32(),
             kind: kind as u8,
+            connected: f32::NAN,
+            answered: f32::NAN,
+        }
+    }
+
+    /// The bar's phases, each `(from, to, colour)`: connecting and waiting in the phase
+    /// colours, reading (or the whole bar, where the phases were not measured) in the
+    /// outcome's.
+    fn phases(&self) -> Vec<(f32, f32, &'static str)> {
+        let outcome = COLOURS[usize::from(self.kind).min(COLOURS.len() - 1)];
+        let within = |t: f32| (t.is_finite()).then(|| t.clamp(self.start, self.end));
+        match (within(self.connected), within(self.answered)) {
+            (Some(c), Some(a)) => vec![
+                (self.start, c, CONNECTING),
+                (c, a, WAITING),
+                (a, self.end, outcome),
+            ],
+            (Some(c), None) => vec![(self.start, c, CONNECTING), (c, self.end, outcome)],
+            _ => vec![(self.start, self.end, outcome)],
         }
     }
 }
+
+/// The phase colours: connecting is pale, waiting for the first byte the lecture's grey.
+const CONNECTING: &str = "#c6dbef";
+const WAITING: &str = "#bdbdbd";
 
 /// Colours per outcome kind, in the order of [`ScanSummary::KINDS`]: a web server stands out,
 /// waits that ended in a timeout are the warm colour, refusals (no wait at all) are grey.
@@ -87,27 +118,59 @@ const PLOT: f64 = 760.0;
 const LANE: f64 = 72.0;
 const GAP: f64 = 12.0;
 const TOP: f64 = 44.0;
+/// An axis and its labels, under a lane or a panel.
+const AXIS: f64 = 34.0;
 
-/// The timeline as an SVG image. `hosts` is the height of a full lane in probes (the race's host
-/// count), so that every lane has the same scale and a model that was stopped part way shows
-/// how little of the range it reached.
+/// A lane is drawn again on a time axis of its own when it ends before this share of the
+/// shared axis: on the shared one, its probes are too thin to see.
+const ZOOM: f64 = 0.25;
+
+/// The timeline as an SVG image: every lane on one time axis, then the lanes too short to see
+/// there, each on an axis of its own, and a legend of phases and outcomes. `hosts` is the
+/// height of a full lane in probes (the race's host count), so that every lane has the same
+/// scale and a model that was stopped part way shows how little of the range it reached.
 pub fn svg(title: &str, lanes: &[Lane], hosts: u64) -> String {
     let end = axis_end(lanes);
-    let height = TOP + (LANE + GAP) * lanes.len() as f64 + 56.0;
+    let zoomed: Vec<&Lane> = lanes
+        .iter()
+        .filter(|l| axis_end(std::slice::from_ref(l)) < ZOOM * end)
+        .collect();
+    // The second panel: each lane with an axis of its own under it.
+    let own = LANE + AXIS;
+    let second = TOP + (LANE + GAP) * lanes.len() as f64 + AXIS + 24.0;
+    let bottom = if zoomed.is_empty() {
+        second - 24.0
+    } else {
+        second + own * zoomed.len() as f64
+    };
+    let height = bottom + 40.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-family="monospace" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
 <text x="8" y="18" font-weight="bold" font-size="13">{title}</text>
-<text x="8" y="34" fill="#555">each probe is a bar from its start to its end, stacked upwards in the order they started; a lane is {hosts} probes tall</text>"##,
+<text x="8" y="34" fill="#555">a bar per probe, start to end, stacked up in the order they started (a lane is {hosts} probes tall); one time axis</text>"##,
         w = LABEL + PLOT + 30.0,
     );
     for (i, lane) in lanes.iter().enumerate() {
         svg_lane(&mut s, lane, TOP + (LANE + GAP) * i as f64, end, hosts);
     }
-    let axis = TOP + (LANE + GAP) * lanes.len() as f64;
-    svg_axis(&mut s, axis, end);
+    svg_axis(&mut s, TOP + (LANE + GAP) * lanes.len() as f64, end);
+    if !zoomed.is_empty() {
+        let _ = writeln!(
+            s,
+            r##"<text x="8" y="{y}" font-weight="bold" fill="#b00">the same lanes, each on a time axis of its own: mind the scales</text>"##,
+            y = second - 8.0
+        );
+        for (i, lane) in zoomed.iter().enumerate() {
+            let top = second + own * i as f64;
+            let lane_end = axis_end(std::slice::from_ref(lane));
+            svg_lane(&mut s, lane, top, lane_end, hosts);
+            svg_axis(&mut s, top + LANE, lane_end);
+        }
+    }
+    svg_legend(&mut s, height - 16.0);
     s.push_str("</svg>\n");
     s
 }
@@ -117,7 +180,8 @@ fn x_of(t: f64, end: f64) -> f64 {
     LABEL + t / end * PLOT
 }
 
-/// One lane whose top is at `top`: its name, and a bar per probe stacked upwards.
+/// One lane whose top is at `top`: its name, and a bar per probe stacked upwards, split into
+/// its phases.
 fn svg_lane(s: &mut String, lane: &Lane, top: f64, end: f64, hosts: u64) {
     let bottom = top + LANE;
     let bar = (LANE / hosts.max(1) as f64).max(0.6);
@@ -132,21 +196,19 @@ fn svg_lane(s: &mut String, lane: &Lane, top: f64, end: f64, hosts: u64) {
     let mut spans: Vec<&Span> = lane.spans.iter().collect();
     spans.sort_by(|a, b| a.start.total_cmp(&b.start));
     for (k, span) in spans.iter().enumerate() {
-        let (x0, x1) = (
-            x_of(f64::from(span.start), end),
-            x_of(f64::from(span.end), end),
-        );
         let y = (bottom - (k + 1) as f64 * LANE / hosts.max(1) as f64).max(top);
-        let _ = writeln!(
-            s,
-            r#"<rect x="{x0:.1}" y="{y:.2}" width="{w:.1}" height="{bar:.2}" fill="{c}"/>"#,
-            w = (x1 - x0).max(0.7),
-            c = COLOURS[usize::from(span.kind).min(COLOURS.len() - 1)],
-        );
+        for (from, to, colour) in span.phases() {
+            let (x0, x1) = (x_of(f64::from(from), end), x_of(f64::from(to), end));
+            let _ = writeln!(
+                s,
+                r#"<rect x="{x0:.1}" y="{y:.2}" width="{w:.1}" height="{bar:.2}" fill="{colour}"/>"#,
+                w = (x1 - x0).max(0.3),
+            );
+        }
     }
 }
 
-/// The time axis at height `axis`, its ticks, and a legend of the outcome kinds under it.
+/// A time axis at height `axis` that ends at `end`, with its ticks.
 fn svg_axis(s: &mut String, axis: f64, end: f64) {
     let _ = writeln!(
         s,
@@ -163,16 +225,20 @@ fn svg_axis(s: &mut String, axis: f64, end: f64) {
             label = tick_label(t, end),
         );
     }
-    let ly = axis + 40.0;
-    for (i, kind) in ScanSummary::KINDS.iter().enumerate() {
-        let lx = LABEL + 110.0 * i as f64;
+}
+
+/// The colours: the two phases, then the outcome each probe's last part is drawn in.
+fn svg_legend(s: &mut String, y: f64) {
+    let entries = [("connecting", CONNECTING), ("waiting", WAITING)]
+        .into_iter()
+        .chain(ScanSummary::KINDS.iter().copied().zip(COLOURS));
+    for (i, (name, colour)) in entries.enumerate() {
+        let lx = 8.0 + 104.0 * i as f64;
         let _ = writeln!(
             s,
-            r#"<rect x="{lx}" y="{y}" width="12" height="12" fill="{c}"/><text x="{tx}" y="{ty}">{kind}</text>"#,
-            y = ly - 10.0,
-            c = COLOURS[i],
+            r#"<rect x="{lx}" y="{ry}" width="12" height="12" fill="{colour}"/><text x="{tx}" y="{y}">{name}</text>"#,
+            ry = y - 10.0,
             tx = lx + 16.0,
-            ty = ly,
         );
     }
 }
@@ -236,6 +302,8 @@ mod tests {
             start,
             end,
             kind: 4,
+            connected: f32::NAN,
+            answered: f32::NAN,
         }
     }
 
@@ -263,8 +331,29 @@ mod tests {
 
         let svg = svg("t", &lanes, 4);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        // Eight bars, six legend swatches, two lane backgrounds and the page.
-        assert_eq!(svg.matches("<rect").count(), 8 + 6 + 2 + 1);
+        // Eight bars, eight legend swatches (two phases, six outcomes), two lane backgrounds
+        // and the page: the concurrent lane is a quarter of the axis, not short enough to be
+        // drawn again on its own.
+        assert_eq!(svg.matches("<rect").count(), 8 + 8 + 2 + 1);
+
+        // A lane a tenth as long is drawn again on an axis of its own; a probe whose phases
+        // the hosts measured is three bars (connecting, waiting, reading).
+        let mut short: Vec<Span> = (0..4).map(|_| span(0.0, 0.1)).collect();
+        short[0].connected = 0.01;
+        short[0].answered = 0.05;
+        let lanes = [
+            lanes[0],
+            Lane {
+                name: "short",
+                spans: &short,
+            },
+        ];
+        let image = super::svg("t", &lanes, 4);
+        assert!(image.contains("a time axis of its own"), "{image}");
+        assert_eq!(
+            image.matches("<rect").count(),
+            1 + 2 + 4 + 2 * (4 + 2) + 1 + 8
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `wardial scan`: its arguments, and how they become a scan (new, or resumed from a file).
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -8,11 +9,13 @@ use clap::Args;
 use wardial_probe::{Cidr, Stop};
 
 use super::options::{ScanOptions, RESUME_FILE};
-use super::resume::ResumeState;
+use super::plan::Plan;
+use super::resume::{read_output, Appending, ResumeState};
 use super::run::{run, Ended, ScanResult};
+use super::sink::Sink;
 use super::{dry_run, output};
-use crate::targets::{gate, lists, Order, Shard, Spec};
-use crate::{args, models, Failure, INTERRUPTED};
+use crate::targets::{gate, lists, Order, Ports, Shard, Spec};
+use crate::{args, models, note, Failure, INTERRUPTED, UNFINISHED};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -23,9 +26,10 @@ pub struct ScanArgs {
     /// (probe ADDRESS by dialling HOST:PORT, as `wardial simnet --targets` writes); `-` is stdin
     #[arg(long, short = 'i', value_name = "FILE")]
     input: Option<String>,
-    /// TCP port to probe
-    #[arg(long, short, default_value = "80", value_parser = clap::value_parser!(u16).range(1..))]
-    port: u16,
+    /// TCP ports to probe on every address: one, a list, ranges (80,443,8000-8100); the order
+    /// and the shards run over every (address, port) pair
+    #[arg(long, short, visible_alias = "ports", default_value = "80", value_parser = Ports::parse)]
+    port: Ports,
     /// Concurrency model
     #[arg(long, short, default_value = "tokio", value_parser = models::parse)]
     model: String,
@@ -35,9 +39,15 @@ pub struct ScanArgs {
     /// Probes in flight at once
     #[arg(long, short = 'c', default_value = "500", value_parser = args::positive)]
     max_connections: usize,
-    /// Print one JSON object per line
+    /// Print one JSON object per line: first the plan, then the findings, each with its
+    /// position in the plan and a timestamp, then how the run ended
     #[arg(long)]
     json: bool,
+    /// Append the JSON lines to FILE instead of printing them. Run the same command again after
+    /// a stop, a kill or a crash, and it goes on where the file and its checkpoint say, with no
+    /// target reported twice; a complete file is left as it is
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<String>,
     /// Report every address, not only servers
     #[arg(long, short)]
     all: bool,
@@ -57,8 +67,9 @@ pub struct ScanArgs {
     /// needs the same --seed, targets and --exclude
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
-    /// Start at most N probes per second, evenly spaced (with --max-connections, whichever is
-    /// lower wins)
+    /// Start at most N probes per second, evenly spaced. Per scan: N shards of a scan together
+    /// start up to N times as many. On silent hosts a scan holds rate × timeout connections at
+    /// once, so --max-connections must allow that many to keep the rate
     #[arg(long, value_name = "N", value_parser = args::rate)]
     rate: Option<f64>,
     /// Never probe the networks listed in FILE (one CIDR or address per line, # comments); may
@@ -68,20 +79,28 @@ pub struct ScanArgs {
     /// Print the targets in the order a scan would probe them, and probe nothing
     #[arg(long)]
     dry_run: bool,
-    /// Stop starting probes after this long and save a resume file
+    /// Stop starting probes after this long, save a resume file, and exit with code 3 (not done)
     #[arg(long, value_parser = args::duration, value_name = "DURATION")]
     budget: Option<Duration>,
-    /// Continue the scan saved in FILE (by Ctrl-C or --budget) with its targets and options;
-    /// targets given too must be the same
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["exclude", "shard", "seed", "order", "port", "allow_public", "user_agent", "rate", "model", "timeout", "max_connections"])]
+    /// Continue the scan saved in FILE (by Ctrl-C, --budget or a checkpoint) with its targets
+    /// and options, saving its state in FILE again; targets given too must be the same
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["exclude", "shard", "seed", "order", "port", "allow_public", "user_agent", "contact", "rate", "model", "timeout", "max_connections"])]
     resume: Option<String>,
-    /// Where a stopped scan saves its resume file
-    #[arg(long, value_name = "FILE", default_value = RESUME_FILE)]
-    resume_file: String,
-    /// The User-Agent header every probe sends (default: wardial, its version and where to
-    /// learn about it)
-    #[arg(long, value_name = "TEXT")]
+    /// Where the scan writes its checkpoint (every 10 s and when it stops) [default: the
+    /// --resume FILE, else OUTPUT.resume.json with --output, else wardial-resume.json]
+    #[arg(long, value_name = "FILE")]
+    resume_file: Option<String>,
+    /// The User-Agent header every probe sends [default: wardial/VERSION (concurrency course
+    /// scanner; +CONTACT)]
+    #[arg(long, value_name = "TEXT", conflicts_with = "contact")]
     user_agent: Option<String>,
+    /// How often the scan writes its checkpoint (for tests of a kill between two)
+    #[arg(long, hide = true, value_parser = args::duration, default_value = "10s")]
+    checkpoint_every: Duration,
+    /// How a network's owner who sees the scan in a log can reach whoever runs it (a URL or an
+    /// email address), in the default User-Agent [default: where to learn about wardial]
+    #[arg(long, value_name = "TEXT")]
+    contact: Option<String>,
 }
 
 /// Runs `wardial scan`. Every target is read, parsed and checked before the first socket exists.
@@ -94,24 +113,79 @@ pub fn command(a: ScanArgs, interrupt: &Stop) -> Result<ExitCode, Failure> {
     };
     let networks: Vec<Cidr> = opts.targets.iter().flat_map(Spec::networks).collect();
     gate::check_allowed(&networks, opts.skip_special).map_err(Failure::Usage)?;
+    set_user_agent(&opts)?;
+    if a.dry_run {
+        return dry_run_command(&opts, interrupt);
+    }
+    let plan = Plan::of(&opts, &opts.target_set());
+    let Some(sink) = sink(&mut opts, &plan)? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if let (Order::Random { seed }, None, None) = (opts.order, a.seed, resuming) {
+        opts.announce_seed = Some(seed);
+    }
+    let result = run(&opts, &plan, sink, interrupt)?;
+    report_end(&opts, &result, resuming);
+    Ok(match result.ended {
+        Ended::Complete => ExitCode::SUCCESS,
+        Ended::Interrupted => ExitCode::from(INTERRUPTED),
+        Ended::Budget | Ended::Unwritable => ExitCode::from(UNFINISHED),
+    })
+}
+
+/// The User-Agent of every probe: as given, or the default with the contact given.
+fn set_user_agent(opts: &ScanOptions) -> Result<(), Failure> {
     if let Some(agent) = &opts.user_agent {
         wardial_probe::http::set_user_agent(agent)
             .map_err(|e| Failure::Usage(format!("--user-agent: {e}")))?;
     }
-    if a.dry_run {
-        return dry_run_command(&opts, interrupt);
+    Ok(())
+}
+
+/// Where the findings go. With `--output`, what the file already holds decides: a new file
+/// begins with the plan, a stopped run of the same plan and shard goes on (`opts` then start
+/// where it stopped), a complete one is left alone (`None`: nothing to do).
+fn sink(opts: &mut ScanOptions, plan: &Plan) -> Result<Option<Sink>, Failure> {
+    let Some(path) = opts.output.clone() else {
+        let mut sink = if opts.json { Sink::Json } else { Sink::Human };
+        sink.begin(plan)
+            .map_err(|e| Failure::Run(format!("cannot write: {e}")))?;
+        return Ok(Some(sink));
+    };
+    let name = path.display().to_string();
+    let failed = |e: std::io::Error| Failure::Run(format!("cannot write '{name}': {e}"));
+    // A checkpoint that cannot be read is no loss: the file itself says what was done.
+    let checkpoint = ResumeState::load(&opts.resume_file).ok();
+    match read_output(&path, plan, checkpoint.as_ref())? {
+        Appending::Complete => {
+            note(&format!(
+                "wardial: '{name}' already holds this whole scan (shard {} of plan {}): nothing to do",
+                plan.shard, plan.plan
+            ));
+            Ok(None)
+        }
+        Appending::Fresh => {
+            let mut sink = Sink::file(&path, 0).map_err(failed)?;
+            sink.begin(plan).map_err(failed)?;
+            Ok(Some(sink))
+        }
+        Appending::Resume { start, done, keep } => {
+            // A line half written when the last run was killed goes: its target is probed again.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(keep))
+                .map_err(failed)?;
+            (opts.start, opts.done) = (start, done);
+            note(&format!(
+                "wardial: continuing '{name}' from where it stopped ({} of {} targets of shard {} done)",
+                start + opts.done.len() as u64,
+                plan.shard_len,
+                plan.shard
+            ));
+            Ok(Some(Sink::file(&path, keep).map_err(failed)?))
+        }
     }
-    if let (Order::Random { seed }, None, None) = (opts.order, a.seed, resuming) {
-        opts.announce_seed = Some(seed);
-    }
-    let result = run(&opts, interrupt)?;
-    let interrupted = interrupt.is_stopped();
-    report_end(&opts, &result, interrupted, resuming);
-    Ok(if interrupted {
-        ExitCode::from(INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// The targets given as arguments and in `--input`, stdin at most once.
@@ -140,7 +214,7 @@ fn read_targets(a: &ScanArgs, interrupt: &Stop) -> Result<Vec<Spec>, Failure> {
 /// `--dry-run`: the targets, and a summary on stderr.
 fn dry_run_command(opts: &ScanOptions, interrupt: &Stop) -> Result<ExitCode, Failure> {
     let printed = dry_run::dry_run(opts, interrupt)?;
-    eprintln!(
+    note(&format!(
         "dry run: {printed} target{} of shard {} in {} order; nothing was probed",
         if printed == 1 { "" } else { "s" },
         opts.shard,
@@ -148,35 +222,40 @@ fn dry_run_command(opts: &ScanOptions, interrupt: &Stop) -> Result<ExitCode, Fai
             Order::Random { seed } => format!("random (seed {seed})"),
             Order::Sequential => "sequential".into(),
         }
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
 /// The summary, and what became of the resume file.
-fn report_end(opts: &ScanOptions, result: &ScanResult, interrupted: bool, resuming: Option<&Path>) {
-    let mut line = output::summary_line(&result.summary, interrupted);
+fn report_end(opts: &ScanOptions, result: &ScanResult, resuming: Option<&Path>) {
+    let mut line = output::summary_line(&result.summary, result.ended == Ended::Interrupted);
     if result.ended == Ended::Budget {
         line = format!("stopped at the budget: {line}");
     }
-    // The summary is for a person: on stdout with the lines, on stderr beside JSON.
+    // The summary is for a person: on stdout with the lines, on stderr beside JSON. A reader
+    // that has gone (a closed pipe) gets nothing, and no panic either.
     let say = |text: &str| {
-        if opts.json {
-            eprintln!("{text}");
+        if opts.json || opts.output.is_some() {
+            note(text);
         } else {
-            println!("{text}");
+            let _ = writeln!(std::io::stdout(), "{text}");
         }
     };
+    if result.ended == Ended::Unwritable {
+        return;
+    }
     say(&line);
     match (&result.resume_file, resuming) {
+        (Some(file), _) if opts.output.is_some() => say(&format!(
+            "the rest is saved: run the same command again to go on (checkpoint {})",
+            file.display()
+        )),
         (Some(file), _) => say(&format!(
             "the rest is saved: continue with `wardial scan --resume {}`",
             file.display()
         )),
         // A resumed scan that is now complete: its resume file has done its job.
-        (None, Some(path)) if path.exists() => {
-            let _ = std::fs::remove_file(path);
-            say(&format!("the scan is complete; removed {}", path.display()));
-        }
+        (None, Some(path)) => say(&format!("the scan is complete; removed {}", path.display())),
         _ => {}
     }
 }
@@ -209,7 +288,7 @@ fn fresh(targets: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, Failure> {
     for path in &a.exclude {
         excludes.extend(lists::read_exclude_file(path).map_err(Failure::Usage)?);
     }
-    let mut opts = ScanOptions::new(targets, a.port, &a.model);
+    let mut opts = ScanOptions::new(targets, a.port.clone(), &a.model);
     opts.timeout = a.timeout;
     opts.max_connections = a.max_connections;
     opts.json = a.json;
@@ -221,8 +300,18 @@ fn fresh(targets: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, Failure> {
     opts.shard = a.shard.unwrap_or_default();
     opts.rate = a.rate;
     opts.budget = a.budget;
-    opts.user_agent = a.user_agent.clone();
-    opts.resume_file = a.resume_file.clone().into();
+    opts.user_agent = match (&a.user_agent, &a.contact) {
+        (Some(agent), _) => Some(agent.clone()),
+        (None, Some(contact)) => Some(wardial_probe::http::user_agent_with_contact(contact)),
+        (None, None) => None,
+    };
+    opts.output = a.output.as_ref().map(PathBuf::from);
+    opts.checkpoint_every = a.checkpoint_every;
+    opts.resume_file = match (&a.resume_file, &a.output) {
+        (Some(file), _) => file.into(),
+        (None, Some(output)) => format!("{output}.resume.json").into(),
+        (None, None) => RESUME_FILE.into(),
+    };
     Ok(opts)
 }
 
@@ -249,7 +338,8 @@ fn resumed(path: &Path, given: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, F
         .iter()
         .map(|e| e.parse::<Cidr>().map_err(|e| damaged(&e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut opts = ScanOptions::new(targets, state.port, &state.model);
+    let ports = Ports::parse(&state.ports).map_err(|e| damaged(&e))?;
+    let mut opts = ScanOptions::new(targets, ports, &state.model);
     opts.model = models::parse(&state.model).map_err(|e| damaged(&e))?;
     opts.timeout = Duration::from_millis(state.timeout_ms.max(1));
     opts.max_connections = state.max_connections.max(1);
@@ -271,7 +361,13 @@ fn resumed(path: &Path, given: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, F
     opts.user_agent = state.user_agent.clone();
     opts.start = state.position;
     opts.done = state.done_set();
-    opts.resume_file = a.resume_file.clone().into();
+    // The state stays in the file it came from, so resuming it again goes on from here.
+    opts.resume_file = a
+        .resume_file
+        .as_deref()
+        .unwrap_or(path.as_os_str().to_str().unwrap_or_default())
+        .into();
+    opts.output = a.output.as_ref().map(PathBuf::from);
     if opts.target_set().len() != state.set_len {
         return Err(Failure::Usage(format!(
             "resume file '{name}' is for another target set: it held {} targets, these hold {}",

@@ -5,8 +5,9 @@
 //! ([`pace`]); a stopped scan writes where it stopped ([`resume`]).
 //!
 //! - [`command`](mod@command): the arguments, and how they become [`options`] (new, or from a resume file);
-//! - [`run`](mod@run): the scan itself, with [`track`] (which positions are in flight), [`progress`]
-//!   (the bar) and [`output`] (the lines it prints);
+//! - [`run`](mod@run): the scan itself, with [`track`] (which positions are in flight),
+//!   [`progress`] (the bar), [`output`] and [`sink`] (the lines it writes, and where);
+//! - [`plan`]: what ties a scan's outputs together (the hash every output begins with);
 //! - [`dry_run`]: the order a scan would take, with no socket.
 
 pub mod command;
@@ -14,9 +15,11 @@ pub mod dry_run;
 pub mod options;
 pub mod output;
 pub mod pace;
+pub mod plan;
 pub mod progress;
 pub mod resume;
 pub mod run;
+pub mod sink;
 pub mod track;
 
 pub use command::{command, ScanArgs};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wardial_probe::Cidr;
 
-use crate::targets::{Order, Shard, Spec, TargetSet, Walk};
+use crate::targets::{Order, Ports, Shard, Spec, TargetSet, Walk};
 use crate::Failure;
 
 /// Where a stopped scan writes its resume file unless told otherwise.
@@ -16,7 +16,7 @@ pub const RESUME_FILE: &str = "wardial-resume.json";
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub targets: Vec<Spec>,
-    pub port: u16,
+    pub ports: Ports,
     pub model: String,
     pub timeout: Duration,
     pub max_connections: usize,
@@ -38,8 +38,12 @@ pub struct ScanOptions {
     /// Where to continue: the shard's first position not done, and done ones after it.
     pub start: u64,
     pub done: HashSet<u64>,
-    /// Where a stopped scan writes its resume file.
+    /// Where the scan writes its checkpoints (and a stopped scan its resume file).
     pub resume_file: PathBuf,
+    /// The file the findings are appended to, as JSON lines, instead of stdout.
+    pub output: Option<PathBuf>,
+    /// How often a running scan writes its checkpoint.
+    pub checkpoint_every: Duration,
     /// A seed chosen for this run, to say on stderr once the scan surely starts.
     pub announce_seed: Option<u64>,
 }
@@ -47,10 +51,10 @@ pub struct ScanOptions {
 impl ScanOptions {
     /// Options for `targets` with every choice at its default: the order as given, one shard,
     /// no rate limit, nothing excluded. (Used by tests and as a base to override.)
-    pub fn new(targets: Vec<Spec>, port: u16, model: &str) -> ScanOptions {
+    pub fn new(targets: Vec<Spec>, ports: Ports, model: &str) -> ScanOptions {
         ScanOptions {
             targets,
-            port,
+            ports,
             model: model.to_string(),
             timeout: Duration::from_secs(10),
             max_connections: 500,
@@ -67,13 +71,20 @@ impl ScanOptions {
             start: 0,
             done: HashSet::new(),
             resume_file: PathBuf::from(RESUME_FILE),
+            output: None,
+            checkpoint_every: super::resume::CHECKPOINT_EVERY,
             announce_seed: None,
         }
     }
 
     /// The targets this scan walks.
     pub fn target_set(&self) -> TargetSet {
-        TargetSet::new(&self.targets, self.port, &self.excludes, self.skip_special)
+        TargetSet::new(
+            &self.targets,
+            &self.ports,
+            &self.excludes,
+            self.skip_special,
+        )
     }
 
     /// The walk this scan takes (its shard of the set, from where it resumes), and how many

@@ -1,7 +1,12 @@
-//! What a scan prints: a line per finding for people or for programs, and the summary.
+//! What a scan prints: a line per finding for people or for programs, the record of how it
+//! ended, and the summary.
 
-use serde::Serialize;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
 use wardial_probe::{Finding, Outcome, ScanSummary};
+
+use super::plan::timestamp;
 
 /// One finding as a JSON line. The key names are a contract: scripts read them.
 #[derive(Debug, Serialize)]
@@ -19,10 +24,31 @@ struct JsonFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<String>,
     ms: u64,
+    /// The finding's place in the plan's order (a merge and a resume count findings by it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<u64>,
+    /// When the finding was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
 }
 
+/// One finding as a JSON line, without its place in a plan (for a line on its own).
 pub fn json_line(f: &Finding) -> String {
+    serde_json::to_string(&json_finding(f)).expect("plain data serializes")
+}
+
+/// One finding of a scan's output: with its position in the plan and the time it was made.
+pub fn json_record(f: &Finding, position: u64, at: SystemTime) -> String {
     let line = JsonFinding {
+        position: Some(position),
+        at: Some(timestamp(at)),
+        ..json_finding(f)
+    };
+    serde_json::to_string(&line).expect("plain data serializes")
+}
+
+fn json_finding(f: &Finding) -> JsonFinding {
+    JsonFinding {
         addr: f.target.addr.to_string(),
         port: f.target.port,
         outcome: f.outcome.kind(),
@@ -43,8 +69,42 @@ pub fn json_line(f: &Finding) -> String {
             .and_then(|a| a.title)
             .map(|l| l.to_string()),
         ms: f.elapsed.as_millis() as u64,
-    };
-    serde_json::to_string(&line).expect("plain data serializes")
+        position: None,
+        at: None,
+    }
+}
+
+/// The last line of a run of a scan: how it ended, and what it had found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    /// Always `"end"`.
+    pub record: String,
+    pub plan: String,
+    pub shard: String,
+    /// `complete`, `interrupted` or `budget`.
+    pub ended: String,
+    /// Findings of this run (a resumed output holds one end line per run).
+    pub completed: u64,
+    pub servers: u64,
+    pub at: String,
+}
+
+impl End {
+    pub fn new(plan: &super::plan::Plan, ended: &str, summary: &ScanSummary) -> End {
+        End {
+            record: "end".into(),
+            plan: plan.plan.clone(),
+            shard: plan.shard.clone(),
+            ended: ended.into(),
+            completed: summary.completed,
+            servers: summary.servers,
+            at: timestamp(SystemTime::now()),
+        }
+    }
+
+    pub fn line(&self) -> String {
+        serde_json::to_string(self).expect("plain data serializes")
+    }
 }
 
 pub fn human_line(f: &Finding) -> String {

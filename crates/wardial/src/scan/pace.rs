@@ -2,20 +2,23 @@
 
 use std::time::{Duration, Instant};
 
-/// The connection limit of a scan paced at `rate`: at most the starts of a quarter of a
-/// timeout. A single-threaded event loop starts probes until its slots are full before it
-/// reads any socket; with more slots than this, that filling alone (one interval each) would
-/// keep it from answers long enough to turn them into timeouts.
-pub fn paced_connections(max_connections: usize, rate: f64, timeout: Duration) -> usize {
-    let quarter = (rate * timeout.as_secs_f64() / 4.0).floor() as usize;
-    max_connections.min(quarter.max(1))
-}
+use wardial_probe::Stop;
+
+/// The longest the pacer sleeps before it looks at the stop again: a paced scan answers Ctrl-C
+/// within this, whatever its rate.
+const NAP: Duration = Duration::from_millis(50);
 
 /// Spaces the starts of probes evenly: one every `interval`, on a fixed schedule. A model takes
-/// its next target when it has a free slot, so the pacer waits there, in the targets' iterator;
-/// an event loop that takes a target is held for one interval (2 ms at 500/s). A loop that
-/// fills all its free slots before it looks at its sockets is held for one interval per slot,
-/// which is why a paced scan has at most [`paced_connections`] of them.
+/// its next target when it has a free slot, so the pacer waits there, in the targets' iterator.
+/// A scan of silent hosts at rate `r` with timeout `t` holds `r × t` connections at once
+/// (each start waits out its timeout), so that many connections are what it needs to keep its
+/// rate; the connection limit is the user's.
+///
+/// The price of waiting in the iterator: a model that pulls targets on the thread that also
+/// reads its sockets (a single-threaded event loop) reads none while the pacer waits, one
+/// interval per start (2 ms at 500/s); answers wait in the socket buffers meanwhile. Models
+/// that pull targets on a thread of their own (threads, tokio's multi-thread runtime) do not
+/// pay it.
 ///
 /// A model that comes late for its slot (its loop was busy) may catch up, but by at most
 /// [`Pacer::SLACK`]: so a single-threaded loop still holds the rate, and after a long stall
@@ -25,13 +28,16 @@ pub fn paced_connections(max_connections: usize, rate: f64, timeout: Duration) -
 pub struct Pacer {
     interval: Duration,
     next: Option<Instant>,
+    /// The scan's stop: a wait ends early when it is set.
+    stop: Stop,
 }
 
 impl Pacer {
-    pub fn new(per_second: f64) -> Pacer {
+    pub fn new(per_second: f64, stop: Stop) -> Pacer {
         Pacer {
             interval: Duration::from_secs_f64(1.0 / per_second),
             next: None,
+            stop,
         }
     }
 
@@ -46,12 +52,19 @@ impl Pacer {
         slot
     }
 
-    /// Waits for the next start.
-    pub fn wait(&mut self) {
+    /// Waits for the next start: `false` if the scan was stopped meanwhile (then nothing may
+    /// start).
+    pub fn wait(&mut self) -> bool {
         let slot = self.book(Instant::now());
-        let now = Instant::now();
-        if slot > now {
-            std::thread::sleep(slot - now);
+        loop {
+            if self.stop.is_stopped() {
+                return false;
+            }
+            let now = Instant::now();
+            if slot <= now {
+                return true;
+            }
+            std::thread::sleep((slot - now).min(NAP));
         }
     }
 }
@@ -61,16 +74,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_paced_scan_has_no_more_connections_than_a_quarter_timeout_of_starts() {
-        let s = Duration::from_secs;
-        assert_eq!(paced_connections(500, 500.0, s(10)), 500);
-        assert_eq!(paced_connections(500, 10.0, s(10)), 25);
-        assert_eq!(paced_connections(500, 0.01, s(10)), 1);
+    fn a_stop_ends_the_wait() {
+        let stop = Stop::new();
+        let mut pacer = Pacer::new(0.001, stop.clone());
+        assert!(pacer.wait(), "the first start is at once");
+        stop.stop();
+        // The next start is 1000 s away: the stop ends the wait at the next nap.
+        assert!(!pacer.wait());
     }
 
     #[test]
     fn the_pacer_spaces_starts_and_never_bursts() {
-        let mut pacer = Pacer::new(500.0);
+        let mut pacer = Pacer::new(500.0, Stop::new());
         let ms = Duration::from_millis;
         let t0 = Instant::now();
         // Asked at once, again and again: one slot every 2 ms.

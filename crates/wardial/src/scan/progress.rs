@@ -67,12 +67,12 @@ impl Progress {
 
     /// Prints `line` on stdout, whole, with the bar out of the way: a line already printed stays
     /// valid output whenever the scan is stopped.
-    pub fn print(&self, line: &str) {
+    pub fn print(&self, line: &str) -> std::io::Result<()> {
         self.bar.suspend(|| {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        });
+            writeln!(out, "{line}")?;
+            out.flush()
+        })
     }
 
     pub fn finish(&self) {

@@ -5,20 +5,33 @@
 //! it is done. Probes finish out of order and a stop can leave a target taken but never probed,
 //! so a few targets after `position` may be done too: they are listed in `done`, and skipped
 //! when the scan resumes. Everything else that decides which targets come in which order
-//! (the targets, exclusions, port, seed, shard) is in the file too, so that `--resume FILE`
+//! (the targets, exclusions, ports, seed, shard) is in the file too, so that `--resume FILE`
 //! needs nothing else, and a file that does not match what it is resumed with is refused.
+//!
+//! A running scan writes the file every [`CHECKPOINT_EVERY`] as well, so that a scan killed
+//! without warning (out of memory, a lost node) loses at most that much. When it writes to an
+//! `--output` file, the checkpoint records how long that file was: findings after that length
+//! were reported after the checkpoint, and a restart counts them done instead of probing them
+//! again ([`read_output`]).
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wardial_probe::Cidr;
 
 use super::options::ScanOptions;
+use super::plan::Plan;
 use crate::targets::{Order, Spec};
+use crate::Failure;
 
 /// Raised when the file's meaning changes; a file of another format is refused.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// How often a running scan writes its checkpoint.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
 /// The resume file's contents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,13 +46,18 @@ pub struct ResumeState {
     pub excludes: Vec<String>,
     /// Whether the IANA special-purpose ranges are skipped (a public scan).
     pub skip_special: bool,
-    pub port: u16,
+    /// The ports, as `80,443,8000-8100`.
+    pub ports: String,
     /// `None` for sequential order.
     pub seed: Option<u64>,
     /// `I/N`.
     pub shard: String,
     /// How many targets the set held (a check that it is rebuilt the same).
     pub set_len: u64,
+    /// The plan's hash (see [`Plan`]).
+    pub plan: String,
+    /// How long the `--output` file was when this was written (0 without one).
+    pub output_bytes: u64,
     /// Every target of the shard before this one is done.
     pub position: u64,
     /// Targets of the shard at or after `position` that are done too.
@@ -113,8 +131,13 @@ pub fn resume_point(
 }
 
 impl ScanOptions {
-    /// What a resume file needs to continue this scan from `position`.
-    pub(super) fn resume_state(&self, set_len: u64, position: u64, done: Vec<u64>) -> ResumeState {
+    /// What a resume file needs to continue this scan of `plan` from `position`.
+    pub(super) fn resume_state(
+        &self,
+        plan: &Plan,
+        (position, done): (u64, Vec<u64>),
+        output_bytes: u64,
+    ) -> ResumeState {
         let (version, format) = ResumeState::header();
         ResumeState {
             version,
@@ -122,13 +145,15 @@ impl ScanOptions {
             targets: self.targets.iter().map(Spec::to_string).collect(),
             excludes: self.excludes.iter().map(Cidr::to_string).collect(),
             skip_special: self.skip_special,
-            port: self.port,
+            ports: self.ports.to_string(),
             seed: match self.order {
                 Order::Random { seed } => Some(seed),
                 Order::Sequential => None,
             },
             shard: self.shard.to_string(),
-            set_len,
+            set_len: plan.set_len,
+            plan: plan.plan.clone(),
+            output_bytes,
             position,
             done,
             model: self.model.clone(),
@@ -138,6 +163,102 @@ impl ScanOptions {
             user_agent: self.user_agent.clone(),
             all: self.all,
             json: self.json,
+        }
+    }
+}
+
+/// What an `--output` file says about the run that writes to it.
+#[derive(Debug, PartialEq)]
+pub enum Appending {
+    /// Nothing there yet: a new output, which begins with the plan.
+    Fresh,
+    /// A run of this plan and shard already completed it: nothing to do.
+    Complete,
+    /// A run of this plan and shard stopped: go on from `start`, skipping `done`, after
+    /// cutting the file to `keep` bytes (a line half written when the run was killed).
+    Resume {
+        start: u64,
+        done: HashSet<u64>,
+        keep: u64,
+    },
+}
+
+/// Reads the `--output` file at `path` for a scan of `plan`: whether it is new, complete or to
+/// be continued, and from where. `checkpoint` is the scan's last checkpoint, if any: the lines
+/// it already counts are not read again.
+pub fn read_output(
+    path: &Path,
+    plan: &Plan,
+    checkpoint: Option<&ResumeState>,
+) -> Result<Appending, Failure> {
+    let name = path.display();
+    let file = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Appending::Fresh),
+        Err(e) => return Err(Failure::Usage(format!("cannot read '{name}': {e}"))),
+        Ok(file) => file,
+    };
+    let mut lines = BufReader::new(file);
+    let mut first = String::new();
+    let read = |e: std::io::Error| Failure::Run(format!("cannot read '{name}': {e}"));
+    lines.read_line(&mut first).map_err(read)?;
+    if first.is_empty() {
+        return Ok(Appending::Fresh);
+    }
+    let theirs: Plan = serde_json::from_str(&first).map_err(|_| {
+        Failure::Usage(format!(
+            "'{name}' is not the output of a wardial scan (it does not begin with a plan): give another --output"
+        ))
+    })?;
+    if !theirs.same_run(plan) {
+        return Err(Failure::Usage(format!(
+            "'{name}' holds shard {} of plan {}, not shard {} of plan {}: give another --output (or the same targets, ports, exclusions, seed and shards)",
+            theirs.shard, theirs.plan, plan.shard, plan.plan
+        )));
+    }
+    let trusted = checkpoint.filter(|c| c.plan == plan.plan && c.shard == plan.shard);
+    let (start, mut done, from) = match trusted {
+        Some(c) if c.output_bytes >= first.len() as u64 => {
+            (c.position, c.done_set(), c.output_bytes)
+        }
+        _ => (0, HashSet::new(), first.len() as u64),
+    };
+    lines.seek(SeekFrom::Start(from)).map_err(read)?;
+    let shard = plan.shard().map_err(Failure::Usage)?;
+    let (complete, keep) = count_findings(&mut lines, from, shard, &mut done).map_err(read)?;
+    Ok(if complete {
+        Appending::Complete
+    } else {
+        Appending::Resume { start, done, keep }
+    })
+}
+
+/// Reads the lines from byte `from` on, adding every finding of `shard` to `done` (as the
+/// walk counts it: its `k`-th target). Returns whether the last end record says the run
+/// completed, and the length of the whole lines.
+fn count_findings(
+    lines: &mut impl BufRead,
+    from: u64,
+    shard: crate::targets::Shard,
+    done: &mut HashSet<u64>,
+) -> std::io::Result<(bool, u64)> {
+    let (mut complete, mut keep) = (false, from);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = lines.read_line(&mut line)?;
+        // The end, or a line the kill cut short: it is dropped, and its target probed again.
+        if n == 0 || !line.ends_with('\n') {
+            return Ok((complete, keep));
+        }
+        keep += n as u64;
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if let Some(k) = record["position"].as_u64().and_then(|p| shard.k_of(p)) {
+            done.insert(k);
+        }
+        if record["record"] == "end" {
+            complete = record["ended"] == "complete";
         }
     }
 }
@@ -154,10 +275,12 @@ mod tests {
             targets: vec!["127.0.0.0/20".into()],
             excludes: vec![],
             skip_special: false,
-            port: 8080,
+            ports: "8080".into(),
             seed: Some(7),
             shard: "1/4".into(),
             set_len: 4096,
+            plan: "0123456789abcdef".into(),
+            output_bytes: 0,
             position: 10,
             done: vec![12],
             model: "tokio".into(),

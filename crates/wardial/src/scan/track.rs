@@ -20,14 +20,14 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    /// A finding for `target` arrived: one of its positions is done.
-    pub fn reported(&mut self, target: &Target) {
-        if let Some(positions) = self.by_target.get_mut(target) {
-            positions.pop();
-            if positions.is_empty() {
-                self.by_target.remove(target);
-            }
+    /// A finding for `target` arrived: one of its positions is done, and this is it.
+    pub fn reported(&mut self, target: &Target) -> Option<u64> {
+        let positions = self.by_target.get_mut(target)?;
+        let position = positions.pop();
+        if positions.is_empty() {
+            self.by_target.remove(target);
         }
+        position
     }
 
     /// The positions taken and never reported.
@@ -81,14 +81,22 @@ impl Iterator for Tracked {
 
     fn next(&mut self) -> Option<Target> {
         loop {
+            if self.walk.size_hint().1 == Some(0) {
+                return None;
+            }
             let position = self.walk.position();
-            let target = self.walk.next()?;
             if self.skip.contains(&position) {
+                self.walk.next();
                 continue;
             }
+            // Waited for before the target is taken: a stop that lands meanwhile leaves it in
+            // the walk, and the scan's end sees targets left.
             if let Some(pacer) = &mut self.pacer {
-                pacer.wait();
+                if !pacer.wait() {
+                    return None;
+                }
             }
+            let target = self.walk.next()?;
             let mut in_flight = lock(&self.in_flight);
             in_flight
                 .by_target

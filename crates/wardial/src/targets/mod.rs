@@ -49,6 +49,7 @@
 //! # The files
 //!
 //! - [`spec`]: one target as typed (a network, or an address reached through another socket);
+//! - [`ports`]: the ports probed on every address;
 //! - [`ranges`]: arithmetic on sorted runs of addresses (merge, subtract, look up);
 //! - [`special`]: the IANA special-purpose ranges a public scan skips;
 //! - [`gate`]: which networks a scan may probe without `--allow-public`;
@@ -61,6 +62,7 @@
 pub mod gate;
 pub mod lists;
 pub mod permutation;
+pub mod ports;
 pub mod ranges;
 pub mod set;
 pub mod shard;
@@ -69,6 +71,7 @@ pub mod special;
 pub mod walk;
 
 pub use permutation::{Order, Permutation};
+pub use ports::Ports;
 pub use set::TargetSet;
 pub use shard::Shard;
 pub use spec::Spec;

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use wardial_probe::{Cidr, Target};
 
+use super::ports::Ports;
 use super::ranges::{in_ranges, merge, range_of, subtract};
 use super::spec::Spec;
 use super::special::{skips_special_purpose, special_purpose};
@@ -18,14 +19,15 @@ struct Run {
     before: u64,
 }
 
-/// The targets of a scan, in a fixed order that positions `0..len()` index: first the networks'
-/// addresses (merged, each address once, ascending), then the mapped targets in the order given.
+/// The targets of a scan, in a fixed order that positions `0..len()` index: first every
+/// (address, port) pair of the networks (addresses merged, each once, ascending; each address's
+/// ports in ascending order), then the mapped targets in the order given.
 ///
 /// Memory is proportional to the number of runs of consecutive addresses, never to the number
 /// of addresses: `0.0.0.0/0` minus the special-purpose ranges is a few dozen runs.
 #[derive(Debug, Clone)]
 pub struct TargetSet {
-    port: u16,
+    ports: Ports,
     runs: Vec<Run>,
     /// How many addresses the runs hold together (up to 2^32, hence `u64`).
     net_len: u64,
@@ -33,7 +35,7 @@ pub struct TargetSet {
 }
 
 impl TargetSet {
-    /// The targets of `specs` on `port`, without `excludes`, and, when `skip_special_in_public`
+    /// The targets of `specs` on `ports`, without `excludes`, and, when `skip_special_in_public`
     /// is set, without the [`SPECIAL_PURPOSE`](super::special::SPECIAL_PURPOSE) ranges in the specs that
     /// [`skips_special_purpose`] says are public.
     ///
@@ -41,10 +43,11 @@ impl TargetSet {
     /// because the user asked for it by name. `excludes` apply to every spec, private or not.
     ///
     /// A mapped spec (`ADDRESS HOST:PORT`) is one target, kept as given even if a network holds
-    /// the same address or another mapped spec repeats it; the exclusions test its `ADDRESS`.
+    /// the same address or another mapped spec repeats it; the exclusions test its `ADDRESS`. It
+    /// dials its own `HOST:PORT`, so it is probed once, reported on the first of `ports`.
     pub fn new(
         specs: &[Spec],
-        port: u16,
+        ports: &Ports,
         excludes: &[Cidr],
         skip_special_in_public: bool,
     ) -> TargetSet {
@@ -67,6 +70,7 @@ impl TargetSet {
                         && skips_special_purpose(&Cidr::new(addr, 32))
                         && in_ranges(&special, addr);
                     if !special_here && !in_ranges(&excluded, addr) {
+                        let port = ports.first();
                         mapped.push(Target { addr, port, dial });
                     }
                 }
@@ -85,16 +89,22 @@ impl TargetSet {
             net_len += end - start;
         }
         TargetSet {
-            port,
+            ports: ports.clone(),
             runs,
             net_len,
             mapped,
         }
     }
 
-    /// How many targets the set holds: up to 2^32 addresses, plus the mapped targets.
+    /// How many targets the set holds: up to 2^32 addresses times the ports, plus the mapped
+    /// targets.
     pub fn len(&self) -> u64 {
-        self.net_len + self.mapped.len() as u64
+        self.pairs() + self.mapped.len() as u64
+    }
+
+    /// How many (address, port) pairs the networks hold.
+    fn pairs(&self) -> u64 {
+        self.net_len * self.ports.len() as u64
     }
 
     /// How many runs of consecutive addresses the set holds: what its memory grows with.
@@ -115,17 +125,21 @@ impl TargetSet {
             "target {i} is out of range: the set holds {}",
             self.len()
         );
-        if i < self.net_len {
-            // The run that holds position i is the last one that starts at or before it; the
+        if i < self.pairs() {
+            // Pair i is address i / ports, on the (i % ports)-th port: an address's ports sit
+            // side by side, and the permutation shuffles the pairs, not just the addresses.
+            let nports = self.ports.len() as u64;
+            let (a, port) = (i / nports, self.ports.as_slice()[(i % nports) as usize]);
+            // The run that holds address a is the last one that starts at or before it; the
             // first run has none before it, so there always is one.
-            let r = self.runs.partition_point(|run| run.before <= i) - 1;
+            let r = self.runs.partition_point(|run| run.before <= a) - 1;
             let run = self.runs[r];
             // Below 2^32: the runs only hold IPv4 addresses.
-            let addr = (run.start + (i - run.before)) as u32;
-            Target::direct(Ipv4Addr::from(addr), self.port)
+            let addr = (run.start + (a - run.before)) as u32;
+            Target::direct(Ipv4Addr::from(addr), port)
         } else {
             // Fits in usize: it is below `mapped.len()`.
-            self.mapped[(i - self.net_len) as usize]
+            self.mapped[(i - self.pairs()) as usize]
         }
     }
 }

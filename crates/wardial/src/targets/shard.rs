@@ -64,8 +64,13 @@ impl Shard {
     }
 
     /// The scan position of this shard's `k`-th target (counted from 0).
-    pub(super) fn position_of(&self, k: u64) -> u64 {
+    pub fn position_of(&self, k: u64) -> u64 {
         (self.index - 1) + k * self.count
+    }
+
+    /// Which of this shard's targets the scan position `p` is (`None`: another shard's).
+    pub fn k_of(&self, p: u64) -> Option<u64> {
+        (p % self.count == self.index - 1).then_some(p / self.count)
     }
 }
 
@@ -118,5 +123,9 @@ mod tests {
         assert_eq!(Shard { index: 2, count: 3 }.len_of(10), 3);
         assert_eq!(Shard { index: 3, count: 3 }.len_of(10), 3);
         assert_eq!(Shard::ALL.len_of(1 << 32), 1 << 32);
+        let shard = Shard { index: 2, count: 3 };
+        assert_eq!(shard.position_of(4), 13);
+        assert_eq!(shard.k_of(13), Some(4));
+        assert_eq!(shard.k_of(12), None);
     }
 }

@@ -77,7 +77,8 @@ fn small_specs() -> impl Strategy<Value = (Vec<Spec>, Vec<Cidr>)> {
 }
 
 fn small_set() -> impl Strategy<Value = TargetSet> {
-    small_specs().prop_map(|(specs, excludes)| TargetSet::new(&specs, 80, &excludes, true))
+    small_specs()
+        .prop_map(|(specs, excludes)| TargetSet::new(&specs, &Ports::one(80), &excludes, true))
 }
 
 /// The size of a union of CIDR blocks, computed without merging ranges: two blocks either
@@ -155,7 +156,7 @@ proptest! {
 
     #[test]
     fn get_never_returns_a_special_address(i in 0u64..(1 << 32)) {
-        let set = TargetSet::new(&[net("0.0.0.0/0")], 80, &[], true);
+        let set = TargetSet::new(&[net("0.0.0.0/0")], &Ports::one(80), &[], true);
         let i = i % set.len();
         let addr = set.get(i).addr;
         prop_assert!(!special_purpose().iter().any(|c| c.contains(addr)), "{addr}");
@@ -173,7 +174,7 @@ proptest! {
         ),
         indices in prop::collection::vec(any::<u64>(), 100),
     ) {
-        let set = TargetSet::new(&[net("0.0.0.0/0")], 80, &excludes, true);
+        let set = TargetSet::new(&[net("0.0.0.0/0")], &Ports::one(80), &excludes, true);
         let mut cut = special_purpose();
         cut.extend(&excludes);
         prop_assert_eq!(set.len(), (1u64 << 32) - union_len(&cut));
@@ -210,7 +211,7 @@ proptest! {
         let mut want: Vec<Target> =
             want.into_iter().map(|a| Target::direct(a, 80)).collect();
         want.extend(mapped);
-        let set = TargetSet::new(&specs, 80, &excludes, true);
+        let set = TargetSet::new(&specs, &Ports::one(80), &excludes, true);
         prop_assert_eq!(all(&set), want);
     }
 }
@@ -225,7 +226,7 @@ fn sequential_order_is_todays_order() {
         mapped("127.64.0.3", "127.0.0.1:4001"),
     ];
     let today: Vec<Target> = specs.iter().flat_map(|s| s.targets(8080)).collect();
-    let set = Arc::new(TargetSet::new(&specs, 8080, &[], true));
+    let set = Arc::new(TargetSet::new(&specs, &Ports::one(8080), &[], true));
     assert_eq!(set.len(), 4 + 1 + 8 + 2);
     let walked: Vec<Target> = set.walk(Order::Sequential, Shard::ALL, 0).collect();
     assert_eq!(walked, today);
@@ -240,7 +241,7 @@ fn networks_merge_and_mapped_targets_stay() {
         net("127.0.0.6/31"),
         mapped("127.0.0.5", "127.0.0.1:4000"),
     ];
-    let set = TargetSet::new(&specs, 80, &[], true);
+    let set = TargetSet::new(&specs, &Ports::one(80), &[], true);
     // 127.0.0.0/29 holds the other two networks; both mapped targets remain.
     assert_eq!(set.len(), 8 + 2);
     let targets = all(&set);
@@ -250,7 +251,7 @@ fn networks_merge_and_mapped_targets_stay() {
     assert_eq!(targets[8].dial, "127.0.0.1:4000".parse().unwrap());
 
     // Exclusions cut networks and drop mapped targets by their address.
-    let set = TargetSet::new(&specs, 80, &[cidr("127.0.0.4/30")], true);
+    let set = TargetSet::new(&specs, &Ports::one(80), &[cidr("127.0.0.4/30")], true);
     assert_eq!(
         all(&set)
             .iter()
@@ -258,7 +259,7 @@ fn networks_merge_and_mapped_targets_stay() {
             .collect::<Vec<_>>(),
         vec![0, 1, 2, 3]
     );
-    let empty = TargetSet::new(&specs, 80, &[cidr("0.0.0.0/0")], true);
+    let empty = TargetSet::new(&specs, &Ports::one(80), &[cidr("0.0.0.0/0")], true);
     assert!(empty.is_empty());
     assert_eq!(
         Arc::new(empty)
@@ -271,31 +272,46 @@ fn networks_merge_and_mapped_targets_stay() {
 #[test]
 fn private_specs_keep_their_special_addresses() {
     // Typed by the user, and private: scanned as typed.
-    let set = TargetSet::new(&[net("127.0.0.1")], 80, &[], true);
+    let set = TargetSet::new(&[net("127.0.0.1")], &Ports::one(80), &[], true);
     assert_eq!(all(&set)[0].addr, Ipv4Addr::LOCALHOST);
-    let set = TargetSet::new(&[mapped("127.64.0.9", "127.0.0.1:4000")], 80, &[], true);
+    let set = TargetSet::new(
+        &[mapped("127.64.0.9", "127.0.0.1:4000")],
+        &Ports::one(80),
+        &[],
+        true,
+    );
     assert_eq!(set.len(), 1);
     // The rule is per spec: the whole internet plus loopback by name keeps loopback...
-    let both = TargetSet::new(&[net("0.0.0.0/0"), net("127.0.0.0/8")], 80, &[], true);
-    let alone = TargetSet::new(&[net("0.0.0.0/0")], 80, &[], true);
+    let both = TargetSet::new(
+        &[net("0.0.0.0/0"), net("127.0.0.0/8")],
+        &Ports::one(80),
+        &[],
+        true,
+    );
+    let alone = TargetSet::new(&[net("0.0.0.0/0")], &Ports::one(80), &[], true);
     assert_eq!(both.len(), alone.len() + (1 << 24));
     // ...and so does a spec that lies inside one special range: it was asked for by name...
-    let set = TargetSet::new(&[mapped("224.0.0.1", "127.0.0.1:4000")], 80, &[], true);
+    let set = TargetSet::new(
+        &[mapped("224.0.0.1", "127.0.0.1:4000")],
+        &Ports::one(80),
+        &[],
+        true,
+    );
     assert_eq!(set.len(), 1);
-    let set = TargetSet::new(&[net("192.0.2.0/24")], 80, &[], true);
+    let set = TargetSet::new(&[net("192.0.2.0/24")], &Ports::one(80), &[], true);
     assert_eq!(set.len(), 256);
     // ...but a public spec loses the special addresses in it.
-    let set = TargetSet::new(&[net("192.0.2.0/23")], 80, &[], true);
+    let set = TargetSet::new(&[net("192.0.2.0/23")], &Ports::one(80), &[], true);
     assert_eq!(set.len(), 256);
     assert_eq!(all(&set)[0].addr, Ipv4Addr::new(192, 0, 3, 0));
     // And nothing is skipped when the caller turns the rule off.
-    let set = TargetSet::new(&[net("192.0.2.0/23")], 80, &[], false);
+    let set = TargetSet::new(&[net("192.0.2.0/23")], &Ports::one(80), &[], false);
     assert_eq!(set.len(), 512);
 }
 
 #[test]
 fn the_whole_internet_without_special_ranges() {
-    let set = TargetSet::new(&[net("0.0.0.0/0")], 80, &[], true);
+    let set = TargetSet::new(&[net("0.0.0.0/0")], &Ports::one(80), &[], true);
     // Computed another way, and by hand.
     let blocks = special_purpose();
     let special = union_len(&blocks);
@@ -334,23 +350,28 @@ fn the_whole_internet_without_special_ranges() {
 
 #[test]
 fn every_address_of_the_internet_is_reachable() {
-    let set = TargetSet::new(&[net("0.0.0.0/0")], 1, &[], false);
+    let set = TargetSet::new(&[net("0.0.0.0/0")], &Ports::one(1), &[], false);
     assert_eq!(set.len(), 1 << 32);
     assert_eq!(set.get(0).addr, Ipv4Addr::UNSPECIFIED);
     assert_eq!(set.get((1 << 32) - 1).addr, Ipv4Addr::BROADCAST);
-    let set = TargetSet::new(&[net("255.255.255.0/24")], 1, &[], false);
+    let set = TargetSet::new(&[net("255.255.255.0/24")], &Ports::one(1), &[], false);
     assert_eq!(set.get(255).addr, Ipv4Addr::BROADCAST);
 }
 
 #[test]
 #[should_panic(expected = "out of range")]
 fn get_past_the_end_panics() {
-    TargetSet::new(&[net("127.0.0.0/30")], 80, &[], true).get(4);
+    TargetSet::new(&[net("127.0.0.0/30")], &Ports::one(80), &[], true).get(4);
 }
 
 #[test]
 fn more_shards_than_targets() {
-    let set = Arc::new(TargetSet::new(&[net("127.0.0.0/30")], 80, &[], true));
+    let set = Arc::new(TargetSet::new(
+        &[net("127.0.0.0/30")],
+        &Ports::one(80),
+        &[],
+        true,
+    ));
     let got = sorted_targets(every_shard(&set, Order::Random { seed: 9 }, 7));
     assert_eq!(got, all(&set));
     let shard = Shard { index: 6, count: 7 };
@@ -363,7 +384,12 @@ fn more_shards_than_targets() {
 #[test]
 fn walks_can_go_to_other_threads() {
     fn send_static<T: Send + 'static>(_: &T) {}
-    let set = Arc::new(TargetSet::new(&[net("127.0.0.0/24")], 80, &[], true));
+    let set = Arc::new(TargetSet::new(
+        &[net("127.0.0.0/24")],
+        &Ports::one(80),
+        &[],
+        true,
+    ));
     let walk = set.walk(Order::Random { seed: 1 }, Shard::ALL, 0);
     send_static(&walk);
     let count = std::thread::spawn(move || walk.count()).join().unwrap();

@@ -14,24 +14,54 @@
 //! owns its runtime. It is built once, in the constructor, and every scan blocks on it; building
 //! one per probe would cost more than the probe.
 //!
-//! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
-//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change;
-//! here that includes what tokio needs when the blocking call comes from async code.
+//! The three async crates (tokio, async-std, smol) share this skeleton, so that
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows mostly what the runtimes change;
+//! here that includes what tokio needs when the blocking call comes from async code. Two things
+//! differ because this crate is also the homework: the probe's conversation is a function of its
+//! own (`talk`, task 2), and so is the scan's body (`scan_with`, task 3, which takes its probe as
+//! an argument and keeps the probes in a `JoinSet`), so that each task is graded on its own.
 
-use std::time::Duration;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
 
-use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use tokio::time::error::Elapsed;
+use wardial_probe::http::Exchange;
+use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
 /// One probe: connect, send the request, read until the shared exchange decides. The deadline
 /// wraps all of it, so it is a total deadline: a peer that trickles bytes cannot stretch it.
 pub async fn probe(target: Target, timeout: Duration) -> Finding {
-    // Task 2: connect to `target.dial`, send `target.request()`, and read into a buffer until the
-    // shared `Exchange` says `Step::Done`, all within `timeout` as one total deadline. When the
-    // connect, the write or a read fails, or the time is up, ask the exchange what that means. The
-    // notes: "The shared core" (the exchange) and "async/await" (the probe,
-    // `tokio::time::timeout`).
-    let _ = (target, timeout);
+    let started = Instant::now();
+    let mut exchange = Exchange::new();
+    let outcome = match talk(&target, &mut exchange, timeout).await {
+        Ok(Ok(outcome)) => outcome,
+        // The connect, the write or a read failed: the exchange says what that means.
+        Ok(Err(e)) => exchange.on_error(&e),
+        Err(_elapsed) => exchange.on_deadline(),
+    };
+    Finding {
+        target,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The probe's conversation: connect to `target.dial`, send `target.request()`, and hand what
+/// each read returns to `exchange` until it decides, all within `timeout`. `Err(Elapsed)` when
+/// the time ran out first, `Ok(Err(_))` when the connect, the write or a read failed.
+async fn talk(
+    target: &Target,
+    exchange: &mut Exchange,
+    timeout: Duration,
+) -> Result<io::Result<Outcome>, Elapsed> {
+    // Task 2: connect to `target.dial`, send `target.request()`, and hand what each read returns to
+    // `exchange.on_read` until it says `Step::Done`, all within `timeout`: one total deadline,
+    // whatever the host does. Async all the way: tokio's `TcpStream`, and `.await` wherever the
+    // blocking probe would block. The notes: "The shared core" (the exchange) and "async/await"
+    // (`.await`, `tokio::time::timeout`).
+    let _ = (target, exchange, timeout);
     todo!("Task 2: the async probe")
 }
 // ANCHOR_END: probe
@@ -41,11 +71,28 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 /// Public, so async code can await it on a runtime of its own instead of calling the blocking
 /// [`Probe::scan`].
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
-    // Task 3: this loop awaits one probe before starting the next. Keep up to
-    // `config.max_connections()` probes in flight instead, report each finding as it completes, and
-    // take a target only when a probe can start (the targets may be 2^32 long). The notes:
-    // "async/await" (the scan, and why each probe needs a task of its own); the API:
-    // `futures::StreamExt`, `tokio::spawn`.
+    scan_with(probe, targets, config, report).await;
+}
+
+/// [`scan`] with any probe: `probe(target, timeout)` makes the future of one probe. (The
+/// homework's tests give it probes of their own, so that the scan is graded apart from the
+/// probe.) Dropped before it ends (inside a `select!` or a `timeout`), it cancels the probes it
+/// had started: none outlives it.
+pub async fn scan_with<P, F>(
+    probe: P,
+    targets: Targets<'_>,
+    config: &ScanConfig,
+    report: &mut Report<'_>,
+) where
+    P: Fn(Target, Duration) -> F,
+    F: Future<Output = Finding> + Send + 'static,
+{
+    // Task 3: this loop awaits one probe before it starts the next. Keep up to
+    // `config.max_connections()` probes in flight instead, each in a task of its own, and report
+    // each finding as soon as its probe ends. Take a target only when its probe can start at once
+    // (the targets may be 2^32 long, and a stop must start nothing more), and let no probe outlive
+    // the scan, even when the scan is dropped before it ends. The notes: "async/await" (the scan,
+    // and why a task per probe) and "Cancellation and structured concurrency" (`JoinSet`).
     for target in config.until_stopped(targets) {
         report.finding(probe(target, config.timeout()).await);
     }
