@@ -2,7 +2,7 @@
 //! it printed and what the simulated internet counted while it ran.
 //!
 //! The in-process suite (`wardial_simnet::conformance`) sees every finding as the workspace's
-//! [`Outcome`](wardial_probe::Outcome); an outside scanner says less, and may say it in less
+//! [`Outcome`]; an outside scanner says less, and may say it in less
 //! detail, so the truth is judged on what it claims:
 //!
 //! - whether a host is a web server is the lecture's question, and is always judged; a status,
@@ -39,7 +39,7 @@ pub struct Verdict {
     pub passed: bool,
     /// What was judged, in one line.
     pub summary: String,
-    /// Each violation, at most [`LISTED`] of them (the summary counts them all).
+    /// Each violation, at most `LISTED` of them (the summary counts them all).
     pub problems: Vec<String>,
 }
 

@@ -10,8 +10,13 @@
 //! wardial check 'python3 wardial.py {range} --port {port} --timeout {timeout}'
 //! ```
 //!
-//! - [`process`]: running a command from outside: placeholders, a process group, a deadline,
-//!   its output as it comes, its CPU and peak memory (the race's outside rows run this too);
+//! - [`template`]: a command template's placeholders filled in (`{range}`, `{port}`...);
+//! - [`outcome`]: how a command ended, and what it cost (CPU, switches, peak memory);
+//! - [`group`]: the shell that runs a command line, its process group, the signals that stop it;
+//! - [`measured`]: the hidden `wardial run-measured`, the helper that runs one command and
+//!   reports what it cost (the kernel's accounting of its children), and reading its report;
+//! - [`process`]: running a command from outside: a deadline, its output as it comes, its
+//!   figures through the helper (the race's outside rows run this too);
 //! - [`findings`]: what it reported, from JSON lines or a list of the servers it found;
 //! - [`clauses`]: the clauses visible from outside, each judged;
 //! - [`command`](mod@command): the arguments, the run, and the report with its score.
@@ -19,6 +24,10 @@
 pub mod clauses;
 pub mod command;
 pub mod findings;
+pub mod group;
+pub mod measured;
+pub mod outcome;
 pub mod process;
+pub mod template;
 
 pub use command::{command, CheckArgs};

@@ -6,7 +6,9 @@
 //!   with [`cgroup`]);
 //! - [`options`] and [`report`]: what was raced and what came of it (the JSON contract);
 //! - [`external`]: outside scanners (any program, the Python reference scanners) raced on the
-//!   same hosts at their own addresses;
+//!   same hosts at their own addresses, a folder: the rows raced one after another in its
+//!   `mod.rs`, [`external::python`] (the built-in reference scanners), [`external::lap`] (one
+//!   scanner run and judged into a row) and [`external::figures`] (what each process cost);
 //! - [`servers`]: the simulated hosts in a process of their own while the models race;
 //! - [`bounds`]: the wait bound, the CPU bound and the floor each model is measured against;
 //! - [`usage`]: what a model cost the process (CPU time, context switches);
