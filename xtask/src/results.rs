@@ -31,6 +31,23 @@ const EQUAL: &[&str] = &[
 const WIDTHS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
 const SWEEP_MODELS: &str = "threads,callbacks,tokio";
 
+/// Every model at the scale this machine allows: as many connections as the process may open
+/// (the hosts are in another process), on silent hosts, each model stopped at 20 s.
+const SCALE: &[&str] = &[
+    "race",
+    "--mix",
+    "silent",
+    "--range",
+    "127.64.0.0/16",
+    "--hosts",
+    "25000",
+    "--max-connections",
+    "20000",
+    "--budget",
+    "20s",
+    "--no-memory",
+];
+
 pub fn results() -> Result<(), String> {
     let root = root();
     let docs = root.join("docs/src/results");
@@ -43,12 +60,51 @@ pub fn results() -> Result<(), String> {
     write_default_race(&wardial, &docs, &img, &label)?;
     write_equal_race(&wardial, &docs, &img, &label)?;
     write_concurrency_sweep(&wardial, &docs, &img, &label)?;
+    write_scale(&wardial, &docs, &label)?;
     eprintln!(
         "xtask results: wrote {} and {}",
         docs.display(),
         img.display()
     );
     Ok(())
+}
+
+/// Every model at its scale limit: the connections it raced with, and why fewer than asked.
+fn write_scale(wardial: &Path, docs: &Path, label: &str) -> Result<(), String> {
+    eprintln!("xtask results: every model at 20 000 connections (a few minutes)...");
+    let doc = race(wardial, SCALE, "scale")?;
+    let mut t = String::from(
+        "| model | connections | why not more | time | probes/s | efficiency |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    let asked = doc["config"]["max_connections"].as_u64().unwrap_or(0);
+    for m in doc["models"].as_array().into_iter().flatten() {
+        let name = m["model"].as_str().unwrap_or("?");
+        if let Some(why) = m["unavailable"].as_str() {
+            let _ = writeln!(t, "| {name} | | unavailable: {why} | | | |");
+            continue;
+        }
+        let why = m["capacity_note"]
+            .as_str()
+            .map_or(format!("the process's open files ({asked})"), String::from);
+        let time = match m["projected_seconds"].as_f64() {
+            Some(_) => format!("{} (projected)", secs(&m["projected_seconds"])),
+            None if m["completed"] == 0 => "none done".into(),
+            None => secs(&m["seconds"]),
+        };
+        let _ = writeln!(
+            t,
+            "| {name} | {} | {why} | {time} | {:.0} | {} |",
+            m["connections"],
+            m["probes_per_second"].as_f64().unwrap_or(0.0),
+            pct(&m["limit_efficiency"]),
+        );
+    }
+    let _ = writeln!(t, "\n{}", highest_efficiency(&doc));
+    let command = format!("wardial {}", SCALE.join(" "));
+    write(
+        &docs.join("scale.md"),
+        &format!("{t}\n{}\n", caption(label, &command)),
+    )
 }
 
 /// Builds `wardial` in release mode and returns the path of its binary.

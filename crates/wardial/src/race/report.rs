@@ -98,6 +98,10 @@ pub struct ModelResult {
     /// The first few findings that disagree with the ground truth, to show what went wrong.
     pub wrong_examples: Vec<String>,
     pub peak_open: usize,
+    /// The connections the model raced with: the race's, or fewer where it cannot hold as many.
+    pub connections: usize,
+    /// Why it raced with fewer connections than the race's, where it did.
+    pub capacity_note: Option<String>,
     /// Why the model could not run here (io_uring refused, or not Linux); it then has no times.
     pub unavailable: Option<String>,
 }

@@ -141,17 +141,19 @@ fn race_model(
         }
     };
     let mut lap = *lap;
-    if let Some((most, why)) = model
+    let capped = model
         .capacity()
-        .filter(|(most, _)| *most < lap.max_connections)
-    {
+        .filter(|(most, _)| *most < lap.max_connections);
+    if let Some((most, why)) = &capped {
         progress(&format!(
             "warning: {name} holds at most {most} probes at once ({why}): it races with {most} connections"
         ));
-        lap.max_connections = most.max(1);
+        lap.max_connections = (*most).max(1);
     }
     progress(&format!("racing {name}..."));
     let mut result = race_one(model.as_ref(), &lap);
+    result.connections = lap.max_connections;
+    result.capacity_note = capped.map(|(_, why)| why);
     let cost = result.cpu_seconds_per_probe;
     result.set_limit(lap.ideal, cost, lap.hosts, cores());
     progress(&format!(
