@@ -18,7 +18,7 @@ fail() {
 
 count=${SHARDS:-}
 case "$count" in
-    '' | *[!0-9]* | 0) fail "set SHARDS to the number of shards (a whole number, at least 1)" ;;
+    '' | *[!0-9]* | 0*) fail "set SHARDS to the number of shards (a whole number from 1, no leading zero)" ;;
 esac
 
 if [ -n "${JOB_COMPLETION_INDEX:-}" ]; then
@@ -33,6 +33,9 @@ elif [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then
     # would scan four shards twice over, and the first tasks to run would not know it.
     if [ -n "${SLURM_ARRAY_TASK_MAX:-}" ] && [ "$SLURM_ARRAY_TASK_MAX" -gt "$count" ]; then
         fail "the array reaches task $SLURM_ARRAY_TASK_MAX but SHARDS=$count: declare --array=1-$count (task IDs are the shards)"
+    fi
+    if [ -n "${SLURM_ARRAY_TASK_MIN:-}" ] && [ "$SLURM_ARRAY_TASK_MIN" -lt 1 ]; then
+        fail "the array starts at task $SLURM_ARRAY_TASK_MIN: declare --array=1-$count (task IDs are the shards, from 1)"
     fi
 else
     fail "neither JOB_COMPLETION_INDEX (Kubernetes) nor SLURM_ARRAY_TASK_ID (Slurm) is set"

@@ -58,7 +58,10 @@ pub fn command(a: MergeArgs) -> Result<ExitCode, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let plan = one_plan(&inputs)?;
     let shards = inputs[0].shard.count;
-    let out: Box<dyn Write> = match &a.output {
+    // Written beside its final name and renamed when whole: the result may replace one of the
+    // inputs (`-o shard-1.jsonl`), which must be read to its end first.
+    let partial = a.output.as_ref().map(|p| format!("{p}.partial"));
+    let out: Box<dyn Write> = match &partial {
         Some(path) => Box::new(BufWriter::new(
             std::fs::File::create(path)
                 .map_err(|e| Failure::Usage(format!("cannot write '{path}': {e}")))?,
@@ -66,9 +69,13 @@ pub fn command(a: MergeArgs) -> Result<ExitCode, Failure> {
         None => Box::new(std::io::stdout().lock()),
     };
     let tally = merge(&inputs, &plan, shards, out)?;
+    if let (Some(partial), Some(path)) = (&partial, &a.output) {
+        std::fs::rename(partial, path)
+            .map_err(|e| Failure::Run(format!("cannot write '{path}': {e}")))?;
+    }
     let present: Vec<u64> = inputs.iter().map(|i| i.shard.index).collect();
     let missing: Vec<u64> = (1..=shards).filter(|i| !present.contains(i)).collect();
-    let gaps = plan.set_len - tally.seen.len();
+    let gaps = plan.set_len.saturating_sub(tally.seen.len());
     report(&plan, &inputs, &tally, &missing, gaps);
     Ok(if gaps > 0 || !missing.is_empty() {
         ExitCode::from(1)
@@ -159,6 +166,7 @@ fn merge(
 
 /// One input's findings: each position not seen before is written.
 fn read_one(input: &Input, tally: &mut Tally, out: &mut Box<dyn Write>) -> Result<(), Failure> {
+    let plan_len = input.plan.set_len;
     let read = |e: std::io::Error| Failure::Run(format!("cannot read '{}': {e}", input.name));
     let file = std::fs::File::open(&input.name).map_err(read)?;
     let mut last_end = None;
@@ -170,7 +178,11 @@ fn read_one(input: &Input, tally: &mut Tally, out: &mut Box<dyn Write>) -> Resul
         if record["record"] == "end" {
             last_end = record["ended"].as_str().map(String::from);
         }
-        let Some(position) = record["position"].as_u64() else {
+        // A position outside the plan, or of another shard, is not this output's finding.
+        let Some(position) = record["position"]
+            .as_u64()
+            .filter(|&p| p < plan_len && input.shard.k_of(p).is_some())
+        else {
             continue;
         };
         if !tally.seen.insert(position) {

@@ -153,6 +153,57 @@ fn a_killed_scan_run_again_goes_on_from_its_output_and_reports_no_target_twice()
 }
 
 #[test]
+fn a_checkpoint_counts_only_for_the_file_it_was_written_for() {
+    let dir = scratch("stale");
+    let hosts = hosts(&dir, 24, silent());
+    let out = dir.join("out.jsonl");
+    let args = [
+        "scan",
+        "-i",
+        hosts.to_str().unwrap(),
+        "-m",
+        "threads",
+        "-c",
+        "3",
+        "-t",
+        "300ms",
+        "--seed",
+        "6",
+        "-o",
+        out.to_str().unwrap(),
+        "--checkpoint-every",
+        "100ms",
+    ];
+    // A run killed after a checkpoint; then its output is deleted, and a new run of the same
+    // scan must not take the old checkpoint for the new file's.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = dir.join("out.jsonl.resume.json");
+    wait_for("a checkpoint", Duration::from_secs(30), || {
+        checkpoint.exists()
+    });
+    wait_for("findings", Duration::from_secs(30), || {
+        reported(&std::fs::read_to_string(&out).unwrap_or_default()).len() >= 6
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let again = wardial(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let lines = std::fs::read_to_string(&out).unwrap();
+    assert!(!lines.contains('\0'), "no padding");
+    assert_each_once(reported(&lines), 24);
+    // A merge may write over one of its own inputs: it reads them all first.
+    let merged = wardial(&["merge", out.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged.stderr));
+    assert_each_once(reported(&std::fs::read_to_string(&out).unwrap()), 24);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_budget_stop_exits_3_and_a_resumed_scan_keeps_its_state_in_its_file() {
     let dir = scratch("budget");
     let hosts = hosts(&dir, 24, silent());

@@ -34,9 +34,10 @@ pub fn ideal_time(
 /// Each is a lower bound on its own. No schedule finishes before every host's wait has passed,
 /// `max_connections` at a time (the wait bound, simulated exactly); and no schedule finishes
 /// before the machine has done every probe's work, spread over all its cores (the CPU bound:
-/// the CPU time a probe costs, scanner and simulated hosts together, measured when nothing
-/// waits). So no model beats the larger of the two, and an efficiency against it above 100 %
-/// (beyond the noise of measuring the CPU cost) is a bug in the floor, not a fast model.
+/// the CPU time a probe costs, scanner and simulated hosts together, at the cheapest model of
+/// the race, measured as it raced). So no model beats the larger of the two, and an efficiency
+/// against it above 100 % (beyond the noise of measuring the CPU time) is a bug in the floor,
+/// not a fast model.
 ///
 /// A model can fall short of it for reasons that are not its fault: when every host answers
 /// after the same latency, the probes of a round all wait and then all work at the same

@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(callbacks.completed, 64);
         assert!(callbacks.peak_open > 1);
         // The floor is the larger of the waits and the work, which is the CPU time the probes
-        // cost, measured in the race itself: so no model beats it.
+        // cost, measured in the race itself (here one model, so its own): no model beats it.
         let cost = callbacks.cpu_seconds_per_probe.unwrap();
         assert!(cost > 0.0);
         let limit = callbacks.limit_seconds.unwrap();

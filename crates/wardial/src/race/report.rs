@@ -58,7 +58,8 @@ pub struct ModelResult {
     pub cpu_seconds_per_probe: Option<f64>,
     /// The wait-bound ideal: every host's wait, `max_connections` at a time, no work.
     pub wait_bound_seconds: f64,
-    /// The CPU-bound time: every host's probe at that cost, spread over all cores.
+    /// The CPU-bound time: every host's probe at the cheapest model's cost, spread over all
+    /// cores: the least work the machine does for the range, whichever model does it.
     pub cpu_bound_seconds: Option<f64>,
     /// The floor: the larger of the two bounds, which no model can beat (see [`floor`]).
     pub limit_seconds: Option<f64>,
@@ -74,8 +75,9 @@ pub struct ModelResult {
     /// took its core away).
     pub switches_voluntary_per_probe: Option<f64>,
     pub switches_involuntary_per_probe: Option<f64>,
-    /// How long after a host answered (or its deadline came) the model reported it, in ms:
-    /// the median, the 99th percentile and the worst, over every host judged right.
+    /// How long each probe ran past its host's own wait (its latency, nothing for a refusal,
+    /// the timeout for silence), by the probe's own clock, in ms: the median, the 99th
+    /// percentile and the worst, over every host judged right.
     pub lateness_ms_p50: Option<f64>,
     pub lateness_ms_p99: Option<f64>,
     pub lateness_ms_max: Option<f64>,
@@ -145,7 +147,8 @@ impl ModelResult {
     }
 
     /// Fills in the bounds: `ideal` is the wait-bound ideal, `cost` the CPU seconds per probe
-    /// (where the system counts CPU time), spread over `cores`.
+    /// of the cheapest model of the race (where the system counts CPU time), spread over
+    /// `cores`. This model's own cost stays in `cpu_seconds_per_probe`.
     pub(super) fn set_limit(
         &mut self,
         ideal: Duration,
@@ -155,7 +158,6 @@ impl ModelResult {
     ) {
         let wait = ideal.as_secs_f64();
         self.wait_bound_seconds = wait;
-        self.cpu_seconds_per_probe = cost;
         let Some(cost) = cost else { return };
         let cpu = cost * hosts as f64 / cores.max(1) as f64;
         let limit = floor(wait, cpu);

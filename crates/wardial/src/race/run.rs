@@ -76,6 +76,8 @@ pub fn run(
         report.models.push(row);
     }
     drop(sim);
+    let ideal = Duration::from_secs_f64(report.ideal_seconds);
+    set_floors(&mut report, ideal);
 
     if opts.memory && !interrupt.is_stopped() {
         measure_memory(&mut report, interrupt, progress)?;
@@ -126,6 +128,23 @@ fn new_report(opts: &RaceOptions, world: &World, hosts: u64, max_connections: us
     }
 }
 
+/// Every row's floor, from the cheapest probe any model made: what the machine needs for the
+/// range's work at the least, so that no model can beat it (a model that burns CPU raises no
+/// bound of its own).
+fn set_floors(report: &mut RaceReport, ideal: Duration) {
+    let cheapest = report
+        .ran()
+        .filter(|m| m.completed > 0)
+        .filter_map(|m| m.cpu_seconds_per_probe)
+        .fold(None, |least: Option<f64>, c| {
+            Some(least.map_or(c, |l| l.min(c)))
+        });
+    let (hosts, cores) = (report.hosts, report.cores);
+    for m in report.models.iter_mut().filter(|m| m.unavailable.is_none()) {
+        m.set_limit(ideal, cheapest, hosts, cores);
+    }
+}
+
 /// One model's row: raced, or unavailable here with the reason.
 fn race_model(
     name: &str,
@@ -154,8 +173,6 @@ fn race_model(
     let mut result = race_one(model.as_ref(), &lap);
     result.connections = lap.max_connections;
     result.capacity_note = capped.map(|(_, why)| why);
-    let cost = result.cpu_seconds_per_probe;
-    result.set_limit(lap.ideal, cost, lap.hosts, cores());
     progress(&format!(
         "  {name}: {:.2} s{}",
         result.seconds,

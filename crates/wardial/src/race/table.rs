@@ -235,7 +235,7 @@ fn header(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "CPU bound: each model's CPU time per probe (its own and the hosts', measured as it races) × {} hosts ÷ {} cores",
+        "CPU bound: the cheapest model's CPU time per probe (its process's and the hosts', measured as it raced) × {} hosts ÷ {} cores",
         report.hosts, report.cores
     )?;
     Ok(())
@@ -261,7 +261,7 @@ fn notes(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "cpu/probe, switch/p: the scanner's CPU time and context switches per probe (the hosts run in a process of their own); late p99: how long after a host answered the model reported it"
+        "cpu/probe, switch/p: the scanner's CPU time and context switches per probe (the hosts run in a process of their own); late p99: how long a probe ran past its host's answer (or its deadline), by the probe's own clock"
     )?;
     if report.ran().any(|m| m.memory_per_probe_bytes.is_some()) {
         writeln!(
@@ -310,14 +310,17 @@ fn takeaways(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     let task = find("tokio").or_else(|| find("smol"));
     if let (Some(t), Some(a)) = (find("threads"), task) {
         let cost = |m: &ModelResult| {
-            format!(
-                "{} and {} context switches per probe",
-                m.memory_per_probe_bytes.map_or_else(n_a, human::bytes),
-                one(m
-                    .switches_voluntary_per_probe
-                    .zip(m.switches_involuntary_per_probe)
-                    .map(|(v, i)| v + i))
-            )
+            let switches = one(m
+                .switches_voluntary_per_probe
+                .zip(m.switches_involuntary_per_probe)
+                .map(|(v, i)| v + i));
+            match m.memory_per_probe_bytes {
+                Some(b) => format!(
+                    "{} in flight and {switches} context switches per probe",
+                    human::bytes(b)
+                ),
+                None => format!("{switches} context switches per probe"),
+            }
         };
         writeln!(
             out,
@@ -336,16 +339,21 @@ fn lockstep(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     let Some(latency) = report.config.latency.filter(|l| !l.is_zero()) else {
         return Ok(());
     };
+    // Concurrent models that finished short of a floor set by the waits: what lockstep
+    // explains (a model that probes one host at a time is slow for another reason).
     let short: Vec<&ModelResult> = report
         .ran()
-        .filter(|m| m.finished && m.limit_efficiency.is_some_and(|e| e < 0.9))
+        .filter(|m| m.finished && m.peak_open > 1 && m.bound == Some("wait"))
+        .filter(|m| m.limit_efficiency.is_some_and(|e| e < 0.9))
         .collect();
     let Some(example) = short.first() else {
         return Ok(());
     };
+    // The example's own work, spread over the cores: what each round adds to its wait.
     let (wait, cpu) = (
         example.wait_bound_seconds,
-        example.cpu_bound_seconds.unwrap_or(0.0),
+        example.cpu_seconds_per_probe.unwrap_or(0.0) * report.hosts as f64
+            / report.cores.max(1) as f64,
     );
     writeln!(
         out,

@@ -153,7 +153,8 @@ fn sink(opts: &mut ScanOptions, plan: &Plan) -> Result<Option<Sink>, Failure> {
         return Ok(Some(sink));
     };
     let name = path.display().to_string();
-    let failed = |e: std::io::Error| Failure::Run(format!("cannot write '{name}': {e}"));
+    // A path that cannot be written (a folder, a missing folder) is bad input.
+    let failed = |e: std::io::Error| Failure::Usage(format!("cannot write '{name}': {e}"));
     // A checkpoint that cannot be read is no loss: the file itself says what was done.
     let checkpoint = ResumeState::load(&opts.resume_file).ok();
     match read_output(&path, plan, checkpoint.as_ref())? {
@@ -165,11 +166,20 @@ fn sink(opts: &mut ScanOptions, plan: &Plan) -> Result<Option<Sink>, Failure> {
             Ok(None)
         }
         Appending::Fresh => {
+            // A checkpoint left by an earlier file at this path is not this file's.
+            let _ = std::fs::remove_file(&opts.resume_file);
+            opts.output_started = Some(plan.started.clone());
             let mut sink = Sink::file(&path, 0).map_err(failed)?;
             sink.begin(plan).map_err(failed)?;
             Ok(Some(sink))
         }
-        Appending::Resume { start, done, keep } => {
+        Appending::Resume {
+            start,
+            done,
+            keep,
+            started,
+        } => {
+            opts.output_started = Some(started);
             // A line half written when the last run was killed goes: its target is probed again.
             std::fs::OpenOptions::new()
                 .write(true)
@@ -242,6 +252,13 @@ fn report_end(opts: &ScanOptions, result: &ScanResult, resuming: Option<&Path>) 
         }
     };
     if result.ended == Ended::Unwritable {
+        // Said on stderr, which may be closed too: then nothing is said, and nothing panics.
+        if let Some(file) = &result.resume_file {
+            note(&format!(
+                "wardial: the output could not be written, so the scan stopped; the rest is saved: continue with `wardial scan --resume {}`",
+                file.display()
+            ));
+        }
         return;
     }
     say(&line);
@@ -302,7 +319,15 @@ fn fresh(targets: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, Failure> {
     opts.budget = a.budget;
     opts.user_agent = match (&a.user_agent, &a.contact) {
         (Some(agent), _) => Some(agent.clone()),
-        (None, Some(contact)) => Some(wardial_probe::http::user_agent_with_contact(contact)),
+        (None, Some(contact)) => {
+            if contact.chars().any(char::is_control) || !contact.is_ascii() {
+                return Err(Failure::Usage(
+                    "--contact: a contact must be plain ASCII text on one line (it goes into a header)"
+                        .into(),
+                ));
+            }
+            Some(wardial_probe::http::user_agent_with_contact(contact))
+        }
         (None, None) => None,
     };
     opts.output = a.output.as_ref().map(PathBuf::from);

@@ -27,8 +27,11 @@ pub fn dry_run(opts: &ScanOptions, interrupt: &Stop) -> Result<u64, Failure> {
             break;
         }
         let direct = t.dial == SocketAddr::new(t.addr.into(), t.port);
+        // The port only where there are several: one address a line stays what `--input`
+        // and other tools read.
         let line = match (opts.json, direct) {
             (true, _) => format!(r#"{{"addr":"{}","port":{}}}"#, t.addr, t.port),
+            (false, true) if opts.ports.len() > 1 => format!("{}:{}", t.addr, t.port),
             (false, true) => t.addr.to_string(),
             (false, false) => format!("{} {}", t.addr, t.dial),
         };

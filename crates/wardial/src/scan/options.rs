@@ -42,6 +42,9 @@ pub struct ScanOptions {
     pub resume_file: PathBuf,
     /// The file the findings are appended to, as JSON lines, instead of stdout.
     pub output: Option<PathBuf>,
+    /// The start time in the `--output` file's own plan line (a resumed file keeps the time it
+    /// was begun at), which its checkpoints record.
+    pub output_started: Option<String>,
     /// How often a running scan writes its checkpoint.
     pub checkpoint_every: Duration,
     /// A seed chosen for this run, to say on stderr once the scan surely starts.
@@ -72,6 +75,7 @@ impl ScanOptions {
             done: HashSet::new(),
             resume_file: PathBuf::from(RESUME_FILE),
             output: None,
+            output_started: None,
             checkpoint_every: super::resume::CHECKPOINT_EVERY,
             announce_seed: None,
         }

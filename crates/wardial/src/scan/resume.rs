@@ -56,8 +56,12 @@ pub struct ResumeState {
     pub set_len: u64,
     /// The plan's hash (see [`Plan`]).
     pub plan: String,
-    /// How long the `--output` file was when this was written (0 without one).
+    /// How long the `--output` file was when this was written (0 without one), and the start
+    /// time its plan line carries: a checkpoint counts only for the file it was written for,
+    /// not for a new file at the same path.
     pub output_bytes: u64,
+    #[serde(default)]
+    pub output_started: Option<String>,
     /// Every target of the shard before this one is done.
     pub position: u64,
     /// Targets of the shard at or after `position` that are done too.
@@ -138,6 +142,11 @@ impl ScanOptions {
         (position, done): (u64, Vec<u64>),
         output_bytes: u64,
     ) -> ResumeState {
+        let output_started = self.output.is_some().then(|| {
+            self.output_started
+                .clone()
+                .unwrap_or_else(|| plan.started.clone())
+        });
         let (version, format) = ResumeState::header();
         ResumeState {
             version,
@@ -154,6 +163,7 @@ impl ScanOptions {
             set_len: plan.set_len,
             plan: plan.plan.clone(),
             output_bytes,
+            output_started,
             position,
             done,
             model: self.model.clone(),
@@ -176,10 +186,12 @@ pub enum Appending {
     Complete,
     /// A run of this plan and shard stopped: go on from `start`, skipping `done`, after
     /// cutting the file to `keep` bytes (a line half written when the run was killed).
+    /// `started` is the file's own plan line's start time.
     Resume {
         start: u64,
         done: HashSet<u64>,
         keep: u64,
+        started: String,
     },
 }
 
@@ -215,7 +227,13 @@ pub fn read_output(
             theirs.shard, theirs.plan, plan.shard, plan.plan
         )));
     }
-    let trusted = checkpoint.filter(|c| c.plan == plan.plan && c.shard == plan.shard);
+    let length = lines.get_ref().metadata().map_or(0, |m| m.len());
+    let trusted = checkpoint.filter(|c| {
+        c.plan == plan.plan
+            && c.shard == plan.shard
+            && c.output_started.as_deref() == Some(theirs.started.as_str())
+            && c.output_bytes <= length
+    });
     let (start, mut done, from) = match trusted {
         Some(c) if c.output_bytes >= first.len() as u64 => {
             (c.position, c.done_set(), c.output_bytes)
@@ -228,7 +246,12 @@ pub fn read_output(
     Ok(if complete {
         Appending::Complete
     } else {
-        Appending::Resume { start, done, keep }
+        Appending::Resume {
+            start,
+            done,
+            keep,
+            started: theirs.started,
+        }
     })
 }
 
@@ -281,6 +304,7 @@ mod tests {
             set_len: 4096,
             plan: "0123456789abcdef".into(),
             output_bytes: 0,
+            output_started: None,
             position: 10,
             done: vec![12],
             model: "tokio".into(),

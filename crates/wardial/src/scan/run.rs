@@ -123,14 +123,20 @@ fn write(
     progress: &Progress,
 ) -> std::io::Result<()> {
     let mut in_flight = lock(&shared.in_flight);
-    let position = shard.position_of(in_flight.reported(&f.target).unwrap_or_default());
+    let k = in_flight.position(&f.target).unwrap_or_default();
+    let position = shard.position_of(k);
     let mut sink = lock(&shared.sink);
     let mut on_stdout = |line: &str| progress.print(line);
-    match &mut *sink {
+    let written = match &mut *sink {
         Sink::File { .. } => sink.finding(f, position, &mut on_stdout),
         _ if print => sink.finding(f, position, &mut on_stdout),
         _ => Ok(()),
+    };
+    // Done only once it is written: a finding nobody received is probed again on resuming.
+    if written.is_ok() {
+        in_flight.reported(&f.target);
     }
+    written
 }
 
 /// A checkpoint every [`CHECKPOINT_EVERY`](super::resume::CHECKPOINT_EVERY) (or as the options say), on a thread of its own (it must come even when no

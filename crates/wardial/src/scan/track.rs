@@ -20,6 +20,11 @@ pub struct InFlight {
 }
 
 impl InFlight {
+    /// The position a finding for `target` will be reported at (see [`InFlight::reported`]).
+    pub fn position(&self, target: &Target) -> Option<u64> {
+        self.by_target.get(target)?.last().copied()
+    }
+
     /// A finding for `target` arrived: one of its positions is done, and this is it.
     pub fn reported(&mut self, target: &Target) -> Option<u64> {
         let positions = self.by_target.get_mut(target)?;
