@@ -65,7 +65,9 @@ pub struct ModelResult {
     pub limit_seconds: Option<f64>,
     /// Which bound is the floor: `"wait"` or `"cpu"`.
     pub bound: Option<&'static str>,
-    /// Floor ÷ this model's time (projected if stopped): at most 100 % but for noise.
+    /// Floor ÷ this model's time: at most 100 % but for noise. For a model stopped at its
+    /// budget, floor ÷ projected time, or the floor of the hosts it finished ÷ the time it ran
+    /// if that is less.
     pub limit_efficiency: Option<f64>,
     /// This model's CPU time in the race, per probe, in microseconds: user and system mode.
     /// The scanner's process only (the simulated hosts run in another while it races).

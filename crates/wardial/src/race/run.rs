@@ -76,8 +76,7 @@ pub fn run(
         report.models.push(row);
     }
     drop(sim);
-    let ideal = Duration::from_secs_f64(report.ideal_seconds);
-    set_floors(&mut report, ideal);
+    set_floors(&mut report, &world);
 
     if opts.memory && !interrupt.is_stopped() {
         measure_memory(&mut report, interrupt, progress)?;
@@ -131,7 +130,9 @@ fn new_report(opts: &RaceOptions, world: &World, hosts: u64, max_connections: us
 /// Every row's floor, from the cheapest probe any model made: what the machine needs for the
 /// range's work at the least, so that no model can beat it (a model that burns CPU raises no
 /// bound of its own).
-fn set_floors(report: &mut RaceReport, ideal: Duration) {
+fn set_floors(report: &mut RaceReport, world: &World) {
+    let ideal = Duration::from_secs_f64(report.ideal_seconds);
+    let timeout = report.config.timeout;
     let cheapest = report
         .ran()
         .filter(|m| m.completed > 0)
@@ -142,6 +143,16 @@ fn set_floors(report: &mut RaceReport, ideal: Duration) {
     let (hosts, cores) = (report.hosts, report.cores);
     for m in report.models.iter_mut().filter(|m| m.unavailable.is_none()) {
         m.set_limit(ideal, cheapest, hosts, cores);
+        // A model stopped at its budget is judged on its projection over the range, but never
+        // above what it did: a projection from part of a round can promise more than any model
+        // could do, while the floor of the hosts it finished (in the order it took them)
+        // against the time it ran cannot be beaten.
+        if !m.finished && m.completed > 0 {
+            let wait = ideal_time(world, m.completed, timeout, m.connections.max(1));
+            let cpu = cheapest.unwrap_or(0.0) * m.completed as f64 / cores.max(1) as f64;
+            let done = wait.as_secs_f64().max(cpu) / m.seconds.max(1e-9);
+            m.limit_efficiency = m.limit_efficiency.map(|projected| projected.min(done));
+        }
     }
 }
 
