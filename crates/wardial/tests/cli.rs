@@ -3,19 +3,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn wardial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wardial")
-}
+mod common;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{text, wardial};
 
 /// The first line a running child prints on stdout, read a byte at a time so that nothing after
 /// it is taken from the pipe (the rest stays for `wait_with_output`).

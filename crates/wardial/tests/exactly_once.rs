@@ -5,20 +5,12 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn wardial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wardial")
-}
+mod common;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{text, wardial};
 
 /// A folder of this test's own, emptied.
 fn scratch(name: &str) -> PathBuf {
@@ -80,9 +72,28 @@ fn wait_for(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Runs the scan `args` (whose output is `out`), and kills it without warning (SIGKILL: no
+/// handler runs) once it has written a checkpoint and then at least `more` findings.
+fn kill_after_checkpoint(args: &[&str], out: &Path, more: usize) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = PathBuf::from(format!("{}.resume.json", out.display()));
+    wait_for("a checkpoint", Duration::from_secs(30), || {
+        checkpoint.exists()
+    });
+    let findings = || reported(&std::fs::read_to_string(out).unwrap_or_default()).len();
+    let at_checkpoint = findings();
+    wait_for("findings after it", Duration::from_secs(30), || {
+        findings() >= at_checkpoint + more
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
-// One scenario from start to end, as a user would run it: its steps depend on each other.
-#[allow(clippy::too_many_lines)]
 fn a_killed_scan_run_again_goes_on_from_its_output_and_reports_no_target_twice() {
     let dir = scratch("kill");
     let hosts = hosts(&dir, 30, silent());
@@ -104,24 +115,11 @@ fn a_killed_scan_run_again_goes_on_from_its_output_and_reports_no_target_twice()
         "--checkpoint-every",
         "200ms",
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(args)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Killed without warning (SIGKILL: no handler runs) after a checkpoint and some findings
     // after it, so the restart needs both the checkpoint and the lines that came later.
+    kill_after_checkpoint(&args, &out, 2);
     let checkpoint = dir.join("out.jsonl.resume.json");
-    wait_for("a checkpoint", Duration::from_secs(30), || {
-        checkpoint.exists()
-    });
     let findings = || reported(&std::fs::read_to_string(&out).unwrap_or_default()).len();
-    let at_checkpoint = findings();
-    wait_for("findings after it", Duration::from_secs(30), || {
-        findings() >= at_checkpoint + 2
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
     let before = findings();
     assert!(before < 30, "killed too late to tell: {before} of 30 done");
 
@@ -176,20 +174,7 @@ fn a_checkpoint_counts_only_for_the_file_it_was_written_for() {
     ];
     // A run killed after a checkpoint; then its output is deleted, and a new run of the same
     // scan must not take the old checkpoint for the new file's.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(args)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let checkpoint = dir.join("out.jsonl.resume.json");
-    wait_for("a checkpoint", Duration::from_secs(30), || {
-        checkpoint.exists()
-    });
-    wait_for("findings", Duration::from_secs(30), || {
-        reported(&std::fs::read_to_string(&out).unwrap_or_default()).len() >= 6
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_checkpoint(&args, &out, 6);
     std::fs::remove_file(&out).unwrap();
     let again = wardial(&args);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));

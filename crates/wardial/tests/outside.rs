@@ -9,20 +9,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn wardial(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wardial")
-}
+mod common;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{text, wardial};
 
 fn script(name: &str) -> String {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "..", "python", name]
