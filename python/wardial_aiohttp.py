@@ -26,7 +26,7 @@ import time
 
 import aiohttp
 
-from wardial_common import USER_AGENT, Output, netmask_to_ips, parse_args
+from wardial_common import USER_AGENT, run
 
 
 async def is_server_at_host(session, addr, port):
@@ -74,13 +74,5 @@ async def wardial(hosts, port, timeout, max_connections, output):
         await asyncio.gather(*(worker() for _ in range(max_connections)))
 
 
-def main():
-    args = parse_args("Scan a range for web servers: asyncio and aiohttp")
-    output = Output()
-    hosts = netmask_to_ips(args.netmask)
-    asyncio.run(wardial(hosts, args.port, args.timeout, args.max_connections, output))
-    output.total()
-
-
 if __name__ == "__main__":
-    main()
+    run("Scan a range for web servers: asyncio and aiohttp", wardial)

@@ -10,6 +10,8 @@ the lecture's homework prints, `total ips found = N`, on stderr (so stdout stays
 """
 
 import argparse
+import asyncio
+import inspect
 import ipaddress
 import json
 import sys
@@ -209,3 +211,14 @@ class Output:
 
     def total(self):
         print("total ips found =", self.servers, file=sys.stderr, flush=True)
+
+
+def run(description, wardial):
+    """The lecture's `main`: the command line, then `wardial(hosts, port, timeout,
+    max_connections, output)` (run on an event loop if it is a coroutine), then the total."""
+    args = parse_args(description)
+    output = Output()
+    scan = wardial(netmask_to_ips(args.netmask), args.port, args.timeout, args.max_connections, output)
+    if inspect.iscoroutine(scan):
+        asyncio.run(scan)
+    output.total()

@@ -12,7 +12,7 @@ sockets are open at once.
 import asyncio
 import time
 
-from wardial_common import Exchange, Output, netmask_to_ips, parse_args, request
+from wardial_common import Exchange, request, run
 
 
 async def exchange(addr, port, answer):
@@ -47,13 +47,5 @@ async def wardial(hosts, port, timeout, max_connections, output):
     await asyncio.gather(*(worker() for _ in range(max_connections)))
 
 
-def main():
-    args = parse_args("Scan a range for web servers: asyncio streams")
-    output = Output()
-    hosts = netmask_to_ips(args.netmask)
-    asyncio.run(wardial(hosts, args.port, args.timeout, args.max_connections, output))
-    output.total()
-
-
 if __name__ == "__main__":
-    main()
+    run("Scan a range for web servers: asyncio streams", wardial)

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from wardial_common import Exchange, Output, netmask_to_ips, parse_args, request
+from wardial_common import Exchange, request, run
 
 
 def probe(addr, port, timeout):
@@ -62,12 +62,5 @@ def wardial(hosts, port, timeout, max_connections, output):
             done.result()
 
 
-def main():
-    args = parse_args("Scan a range for web servers: a pool of threads")
-    output = Output()
-    wardial(netmask_to_ips(args.netmask), args.port, args.timeout, args.max_connections, output)
-    output.total()
-
-
 if __name__ == "__main__":
-    main()
+    run("Scan a range for web servers: a pool of threads", wardial)

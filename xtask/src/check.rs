@@ -432,23 +432,15 @@ fn answers_not_in_the_starter(work: &Path) -> Result<Vec<String>, String> {
     let answers = book::all_answers()?;
     let mut problems = Vec::new();
     let mut files = 0;
-    let mut dirs = vec![work.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            files += 1;
-            let name = path.strip_prefix(work).unwrap_or(&path).to_string_lossy();
-            let place = Place::new(&format!("the starter's {name}"), &text);
-            problems.extend(answers.iter().filter_map(|a| place.find(a)));
-        }
+    for path in crate::files_under(work)? {
+        // Binary files (a build's output) hold no code to compare.
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        files += 1;
+        let name = path.strip_prefix(work).unwrap_or(&path).to_string_lossy();
+        let place = Place::new(&format!("the starter's {name}"), &text);
+        problems.extend(answers.iter().filter_map(|a| place.find(a)));
     }
     println!(
         "starter: {files} files compared with {} solutions",

@@ -53,24 +53,35 @@ const CRATES: [(&str, &[&str]); 5] = [
     ("own-runtime", &["tests/task4_wake.rs"]),
 ];
 
-/// The files of `krate` that a starter holds (see [`CRATES`]), from the crate's folder.
-fn crate_files(krate: &str, extra: &[&str]) -> Result<Vec<String>, String> {
-    let dir = root().join("crates").join(krate);
+/// Every file below `dir`, in every folder, sorted.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
-    let mut dirs = vec![dir.join("src")];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
         let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
+        for path in entries.flatten().map(|e| e.path()) {
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let relative = path.strip_prefix(&dir).unwrap_or(&path);
-                files.push(relative.to_string_lossy().replace('\\', "/"));
+            } else {
+                files.push(path);
             }
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// The files of `krate` that a starter holds (see [`CRATES`]), from the crate's folder.
+fn crate_files(krate: &str, extra: &[&str]) -> Result<Vec<String>, String> {
+    let dir = root().join("crates").join(krate);
+    let mut files: Vec<String> = files_under(&dir.join("src"))?
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| {
+            let relative = p.strip_prefix(&dir).unwrap_or(p);
+            relative.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
     files.extend(extra.iter().map(|f| (*f).to_string()));
     Ok(files)
 }

@@ -22,7 +22,8 @@
 //! would wait forever, so async code should await [`scan`] instead.
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
-//! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows only what the runtimes change.
+//! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows what the runtimes change,
+//! and one thing more: tokio's scan is the homework's, written with a `JoinSet` (see there).
 
 use std::time::Duration;
 
@@ -74,7 +75,9 @@ pub async fn probe(target: Target, timeout: Duration) -> Finding {
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
     // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
     // them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-    // lazy. This is the same code on every runtime; only `spawn` differs. Why tasks? On async-std a
+    // lazy. smol's scan is this code with its own `spawn`; tokio's, the homework's answer, is
+    // written with a `JoinSet` instead. (An async-std `JoinHandle` detaches when dropped: a
+    // scan dropped midway leaves its probes to run to their deadlines.) Why tasks? On async-std a
     // spawned probe runs on the executor's worker threads (one per core), so probes are polled in
     // parallel while this future only pulls targets and collects findings; one future polling
     // every probe would put them all on the one thread that calls `block_on`. (async-std has no

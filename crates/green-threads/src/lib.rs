@@ -212,12 +212,10 @@ impl Probe for GreenThreads {
     /// Each stack is a memory mapping and its guard page another, and a process may hold only
     /// `vm.max_map_count` mappings (65 530 by default on Linux): past that, a new stack fails.
     fn capacity(&self) -> Option<(usize, String)> {
-        let maps = wardial_probe::max_map_count()?;
-        let stacks = maps.saturating_sub(wardial_probe::MAPS_RESERVED) / 2;
-        Some((
-            stacks,
-            format!("each probe's stack is two memory mappings (the stack and its guard page), and vm.max_map_count allows {maps}"),
-        ))
+        wardial_probe::mapping_capacity(
+            2,
+            "each probe's stack is two memory mappings (the stack and its guard page)",
+        )
     }
 
     fn scan(
@@ -313,6 +311,9 @@ impl Scheduler {
         let slot = self.greens.vacant_entry();
         let key = slot.key();
         let (registry, timeout) = (self.registry.clone(), self.timeout);
+        // The deadline the heap keeps is taken before the probe starts, as the callbacks loop
+        // takes its probe's: it is never later than the probe's own.
+        let deadline = Instant::now() + timeout;
         let stack = self
             .spare_stacks
             .pop()
@@ -335,8 +336,7 @@ impl Scheduler {
             CoroutineResult::Yield(()) => {
                 let serial = self.serial;
                 slot.insert(InFlight { green, serial });
-                self.deadlines
-                    .push(Reverse((Instant::now() + timeout, key, serial)));
+                self.deadlines.push(Reverse((deadline, key, serial)));
             }
         }
     }

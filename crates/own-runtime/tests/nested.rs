@@ -8,8 +8,6 @@
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::poll;
@@ -27,18 +25,11 @@ async fn connected(listener: &TcpListener) -> (Stream, TcpStream) {
 
 /// Runs `f` on a thread of its own: a wakeup that never comes must fail the test, not hang it.
 fn within_30s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, finished) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    match finished.recv_timeout(Duration::from_secs(30)) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the nested runtimes panicked (above)"),
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "the nested runtimes still wait after 30 s: a wakeup was lost, or went to the other \
-             runtime"
-        ),
-    }
+    wardial_testkit::within(
+        Duration::from_secs(30),
+        "the nested runtimes still wait after 30 s: a wakeup was lost, or went to the other runtime",
+        f,
+    )
 }
 
 fn hour_from_now() -> Instant {

@@ -403,6 +403,16 @@ pub fn max_map_count() -> Option<usize> {
 /// arenas, the runtime's own threads.
 pub const MAPS_RESERVED: usize = 4096;
 
+/// The most probes a model can hold when each costs `per_probe` memory mappings (`what` says
+/// which), and why, for [`Probe::capacity`]: `None` where the system does not say.
+pub fn mapping_capacity(per_probe: usize, what: &str) -> Option<(usize, String)> {
+    let maps = max_map_count()?;
+    Some((
+        maps.saturating_sub(MAPS_RESERVED) / per_probe.max(1),
+        format!("{what}, and vm.max_map_count allows {maps}"),
+    ))
+}
+
 /// The targets of a scan: any lazy iterator (a `/8` is 16.7 M addresses: nothing may hold them
 /// all). `Send`, so a model may pull from it on another thread.
 pub type Targets<'a> = &'a mut (dyn Iterator<Item = Target> + Send);

@@ -92,10 +92,10 @@ impl OpenGuard {
 
     /// The host `addr` is about to send its first byte: recorded, if a client asked.
     fn answering(&self, addr: Option<Ipv4Addr>) {
-        let (Some(addr), Ok(mut phases)) = (addr, self.counters.phases.lock()) else {
+        let Some(addr) = addr else {
             return;
         };
-        if let Some(phases) = phases.as_mut() {
+        if let Some(phases) = wardial_probe::lock(&self.counters.phases).as_mut() {
             let answered = SystemTime::now();
             phases.insert(
                 addr,
@@ -438,18 +438,13 @@ impl Simnet {
     /// From now on, records when each host that answers accepted its connection and sent its
     /// first byte, forgetting what an earlier client's scan left (see [`Phases`]).
     pub fn record_phases(&self) {
-        if let Ok(mut phases) = self.counters.phases.lock() {
-            *phases = Some(HashMap::new());
-        }
+        *wardial_probe::lock(&self.counters.phases) = Some(HashMap::new());
     }
 
     /// What was recorded since [`Simnet::record_phases`], and stops recording.
     pub fn take_phases(&self) -> HashMap<Ipv4Addr, Phases> {
-        self.counters
-            .phases
-            .lock()
-            .ok()
-            .and_then(|mut p| p.take())
+        wardial_probe::lock(&self.counters.phases)
+            .take()
             .unwrap_or_default()
     }
 

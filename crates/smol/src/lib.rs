@@ -16,7 +16,8 @@
 //! thread would block the very thread its probes need, and wait forever.)
 //!
 //! The three async crates (tokio, async-std, smol) share this skeleton item for item, so that
-//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows only what the runtimes change.
+//! `diff crates/tokio/src/lib.rs crates/smol/src/lib.rs` shows what the runtimes change, and one
+//! thing more: tokio's scan is the homework's, written with a `JoinSet` (see there).
 
 use std::future::Future;
 use std::time::Duration;
@@ -86,10 +87,11 @@ pub async fn scan(
 ) {
     // Each probe is spawned as a task, and `buffer_unordered` keeps at most `max_connections` of
     // them alive, pulling (and spawning) the next target only when one ends, so the targets stay
-    // lazy. This is the same code on every runtime; only `spawn` differs (here, on the executor
-    // given). Why tasks? smol has no cooperative budget like tokio's, where the single-future
-    // version was measured to starve; here spawning keeps the three crates' code the same, and
-    // lets an executor with more threads run the probes in parallel.
+    // lazy. async-std's scan is this code with its own `spawn` (here, on the executor given);
+    // tokio's, the homework's answer, is written with a `JoinSet` instead. Why tasks? smol has
+    // no cooperative budget like tokio's, where the single-future version was measured to
+    // starve; spawning lets an executor with more threads run the probes in parallel. A smol
+    // `Task` is cancelled when dropped, so a dropped scan leaves no probe running.
     use futures::stream::{self, StreamExt};
 
     let timeout = config.timeout();

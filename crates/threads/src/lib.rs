@@ -112,12 +112,7 @@ pub const RAYON_MOST: usize = 4096;
 
 /// The threads the system lets this process hold, and why (see [`Threads`]' capacity).
 fn thread_capacity() -> Option<(usize, String)> {
-    let maps = wardial_probe::max_map_count()?;
-    let threads = maps.saturating_sub(wardial_probe::MAPS_RESERVED) / 4;
-    Some((
-        threads,
-        format!("a thread is four memory mappings, and vm.max_map_count allows {maps}"),
-    ))
+    wardial_probe::mapping_capacity(4, "a thread is four memory mappings")
 }
 
 /// One thread of the pool: take a target, probe it (blocking), send the finding, repeat.

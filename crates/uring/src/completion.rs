@@ -20,10 +20,10 @@ use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Ta
 use crate::submit::{Op, Owned};
 use crate::Unavailable;
 
-// ANCHOR: state
-
 /// The most entries the kernel allows in a completion queue (`IORING_MAX_CQ_ENTRIES`).
 const MAX_COMPLETIONS: usize = 65_536;
+
+// ANCHOR: state
 /// A probe in flight. What the kernel may be using (the address, the request, the receive
 /// buffer, the timespec of the linked timeout) is in `io`, which keeps it until both
 /// completions of the current step are back.

@@ -73,6 +73,15 @@ pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Text on stdout at once; a reader that has gone (`| head`) is no reason to stop, nor to
+/// panic.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
 /// Whether stderr is a terminal: progress is drawn only there.
 pub fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;

@@ -13,7 +13,7 @@ use wardial_simnet::addresses::check_files;
 use wardial_simnet::{AtAddresses, Behaviour, Simnet, World};
 
 use crate::world::WorldArgs;
-use crate::Failure;
+use crate::{say, Failure};
 
 /// Connections a simnet at real addresses keeps files for, besides its listeners: as many as
 /// the race's default, and more than a Python scanner opens by default.
@@ -159,11 +159,4 @@ fn banner(sim: &Simnet, targets_file: Option<&str>) -> String {
         "for example: curl -sv -H 'Host: {}' http://{}/\n",
         first.addr, first.dial
     )
-}
-
-/// Prints `text` at once; a reader that has gone (`| head`) is no reason to stop serving.
-fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
 }

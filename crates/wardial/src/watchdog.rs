@@ -90,8 +90,11 @@ mod tests {
         assert!(stopped_soon(&stop));
         drop(dog);
 
-        let stop = Stop::new();
-        drop(watchdog(stop.clone(), Stop::new(), None));
+        // Dropped (which joins its thread), it no longer watches: a Ctrl-C after the scan
+        // ended stops nothing.
+        let (stop, interrupt) = (Stop::new(), Stop::new());
+        drop(watchdog(stop.clone(), interrupt.clone(), None));
+        interrupt.stop();
         assert!(
             !stop.is_stopped(),
             "a scan that ended is not stopped afterwards"

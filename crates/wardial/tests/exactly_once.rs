@@ -72,6 +72,31 @@ fn wait_for(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A scan of the targets file `hosts` into `out` that a test can kill and run again: few
+/// connections and a short timeout (so it is surely mid-scan when killed), a checkpoint `every`.
+fn resumable(hosts: &Path, out: &Path, seed: &str, every: &str) -> Vec<String> {
+    let (hosts, out) = (hosts.display().to_string(), out.display().to_string());
+    [
+        "scan",
+        "-i",
+        &hosts,
+        "-m",
+        "threads",
+        "-c",
+        "3",
+        "-t",
+        "300ms",
+        "--seed",
+        seed,
+        "-o",
+        &out,
+        "--checkpoint-every",
+        every,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// Runs the scan `args` (whose output is `out`), and kills it without warning (SIGKILL: no
 /// handler runs) once it has written a checkpoint and then at least `more` findings.
 fn kill_after_checkpoint(args: &[&str], out: &Path, more: usize) {
@@ -98,23 +123,8 @@ fn a_killed_scan_run_again_goes_on_from_its_output_and_reports_no_target_twice()
     let dir = scratch("kill");
     let hosts = hosts(&dir, 30, silent());
     let out = dir.join("out.jsonl");
-    let args = [
-        "scan",
-        "-i",
-        hosts.to_str().unwrap(),
-        "-m",
-        "threads",
-        "-c",
-        "3",
-        "-t",
-        "300ms",
-        "--seed",
-        "4",
-        "-o",
-        out.to_str().unwrap(),
-        "--checkpoint-every",
-        "200ms",
-    ];
+    let args = resumable(&hosts, &out, "4", "200ms");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // Killed without warning (SIGKILL: no handler runs) after a checkpoint and some findings
     // after it, so the restart needs both the checkpoint and the lines that came later.
     kill_after_checkpoint(&args, &out, 2);
@@ -155,23 +165,8 @@ fn a_checkpoint_counts_only_for_the_file_it_was_written_for() {
     let dir = scratch("stale");
     let hosts = hosts(&dir, 24, silent());
     let out = dir.join("out.jsonl");
-    let args = [
-        "scan",
-        "-i",
-        hosts.to_str().unwrap(),
-        "-m",
-        "threads",
-        "-c",
-        "3",
-        "-t",
-        "300ms",
-        "--seed",
-        "6",
-        "-o",
-        out.to_str().unwrap(),
-        "--checkpoint-every",
-        "100ms",
-    ];
+    let args = resumable(&hosts, &out, "6", "100ms");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // A run killed after a checkpoint; then its output is deleted, and a new run of the same
     // scan must not take the old checkpoint for the new file's.
     kill_after_checkpoint(&args, &out, 6);

@@ -1,7 +1,6 @@
 //! `wardial check`: its arguments, the run, and the report (tagged by clause, as the in-process
 //! suite's, with a score).
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use wardial_simnet::{AtAddresses, Simnet, World};
 use super::clauses::{judge, notes, Evidence, Verdict};
 use super::findings::{self, Form, Output};
 use super::process::{self, Ended, Placeholders, Run, RunSpec, Usage};
-use crate::{args, human, Failure};
+use crate::{args, human, say, Failure};
 
 const AFTER_HELP: &str = "\
 Placeholders in COMMAND: {range} {port} {timeout} (seconds) {max_connections}. A COMMAND without
@@ -173,13 +172,6 @@ fn heading(sim: &Simnet, a: &CheckArgs, port: u16) -> String {
         human::duration(a.timeout.as_secs_f64()),
         a.max_connections
     )
-}
-
-/// Prints at once; a reader that has gone (`| head`) is not an error worth a panic.
-fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
 }
 
 /// The grade, as `--json` prints it.

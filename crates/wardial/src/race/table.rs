@@ -53,125 +53,51 @@ fn one(x: Option<f64>) -> String {
     x.map_or_else(n_a, |x| format!("{x:.1}"))
 }
 
+/// The model's CPU time per probe, user and system together, in µs.
+fn cpu_us(m: &ModelResult) -> Option<f64> {
+    m.cpu_user_us_per_probe
+        .zip(m.cpu_system_us_per_probe)
+        .map(|(u, s)| u + s)
+}
+
+/// The model's context switches per probe, of both kinds.
+fn switches(m: &ModelResult) -> Option<f64> {
+    m.switches_voluntary_per_probe
+        .zip(m.switches_involuntary_per_probe)
+        .map(|(v, i)| v + i)
+}
+
+const fn col(head: &'static str, width: usize, cell: fn(&ModelResult) -> String) -> Column {
+    Column { head, width, cell }
+}
+
 /// The columns a class needs, in 100 columns of terminal.
+#[rustfmt::skip] // a table: one column a line reads better than rustfmt's five
 const NARROW: &[Column] = &[
-    Column {
-        head: "time",
-        width: 9,
-        cell: time,
-    },
-    Column {
-        head: "probes/s",
-        width: 8,
-        cell: |m| format!("{:.0}", m.probes_per_second),
-    },
-    Column {
-        head: "found",
-        width: 5,
-        cell: |m| m.found.to_string(),
-    },
-    Column {
-        head: "truth",
-        width: 5,
-        cell: truth,
-    },
-    Column {
-        head: "effic.",
-        width: 6,
-        cell: |m| {
-            m.limit_efficiency
-                .or(m.efficiency)
-                .map_or_else(n_a, |e| format!("{:.0}%", e * 100.0))
-        },
-    },
-    Column {
-        head: "cpu/probe",
-        width: 9,
-        cell: |m| {
-            micros(
-                m.cpu_user_us_per_probe
-                    .zip(m.cpu_system_us_per_probe)
-                    .map(|(u, s)| u + s),
-            )
-        },
-    },
-    Column {
-        head: "switch/p",
-        width: 8,
-        cell: |m| {
-            one(m
-                .switches_voluntary_per_probe
-                .zip(m.switches_involuntary_per_probe)
-                .map(|(v, i)| v + i))
-        },
-    },
-    Column {
-        head: "late p99",
-        width: 8,
-        cell: |m| millis(m.lateness_ms_p99),
-    },
-    Column {
-        head: "mem/probe",
-        width: 9,
-        cell: |m| m.memory_per_probe_bytes.map_or_else(n_a, human::bytes),
-    },
+    col("time", 9, time),
+    col("probes/s", 8, |m| format!("{:.0}", m.probes_per_second)),
+    col("found", 5, |m| m.found.to_string()),
+    col("truth", 5, truth),
+    col("effic.", 6, |m| m.limit_efficiency.or(m.efficiency).map_or_else(n_a, |e| format!("{:.0}%", e * 100.0))),
+    col("cpu/probe", 9, |m| micros(cpu_us(m))),
+    col("switch/p", 8, |m| one(switches(m))),
+    col("late p99", 8, |m| millis(m.lateness_ms_p99)),
+    col("mem/probe", 9, |m| m.memory_per_probe_bytes.map_or_else(n_a, human::bytes)),
 ];
 
 /// The rest, with `--wide`.
+#[rustfmt::skip] // a table, as above
 const WIDE: &[Column] = &[
-    Column {
-        head: "done",
-        width: 6,
-        cell: |m| m.completed.to_string(),
-    },
-    Column {
-        head: "floor",
-        width: 8,
-        cell: |m| m.limit_seconds.map_or_else(n_a, human::duration),
-    },
-    Column {
-        head: "bound",
-        width: 5,
-        cell: |m| m.bound.unwrap_or("n/a").to_string(),
-    },
-    Column {
-        head: "user/p",
-        width: 8,
-        cell: |m| micros(m.cpu_user_us_per_probe),
-    },
-    Column {
-        head: "sys/p",
-        width: 8,
-        cell: |m| micros(m.cpu_system_us_per_probe),
-    },
-    Column {
-        head: "vol/p",
-        width: 6,
-        cell: |m| one(m.switches_voluntary_per_probe),
-    },
-    Column {
-        head: "invol/p",
-        width: 7,
-        cell: |m| one(m.switches_involuntary_per_probe),
-    },
-    Column {
-        head: "late p50",
-        width: 8,
-        cell: |m| millis(m.lateness_ms_p50),
-    },
-    Column {
-        head: "late max",
-        width: 8,
-        cell: |m| millis(m.lateness_ms_max),
-    },
-    Column {
-        head: "kernel/p",
-        width: 9,
-        cell: |m| {
-            m.memory_kernel_per_probe_bytes
-                .map_or_else(n_a, human::bytes)
-        },
-    },
+    col("done", 6, |m| m.completed.to_string()),
+    col("floor", 8, |m| m.limit_seconds.map_or_else(n_a, human::duration)),
+    col("bound", 5, |m| m.bound.unwrap_or("n/a").to_string()),
+    col("user/p", 8, |m| micros(m.cpu_user_us_per_probe)),
+    col("sys/p", 8, |m| micros(m.cpu_system_us_per_probe)),
+    col("vol/p", 6, |m| one(m.switches_voluntary_per_probe)),
+    col("invol/p", 7, |m| one(m.switches_involuntary_per_probe)),
+    col("late p50", 8, |m| millis(m.lateness_ms_p50)),
+    col("late max", 8, |m| millis(m.lateness_ms_max)),
+    col("kernel/p", 9, |m| m.memory_kernel_per_probe_bytes.map_or_else(n_a, human::bytes)),
 ];
 
 /// The columns shown: the narrow ones, and with `wide` the rest.
@@ -295,8 +221,8 @@ fn notes(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
 fn takeaways(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     let find = |name: &str| report.ran().find(|m| m.model == name);
     if let Some(b) = find("blocking").filter(|b| b.completed > 0) {
-        if let (Some(user), Some(sys)) = (b.cpu_user_us_per_probe, b.cpu_system_us_per_probe) {
-            let cpu = (user + sys) * b.completed as f64 / 1e6;
+        if let Some(per_probe) = cpu_us(b) {
+            let cpu = per_probe * b.completed as f64 / 1e6;
             writeln!(
                 out,
                 "\nblocking wastes time, not CPU: {} probes took {} of wall time and {} of CPU ({:.2}% busy; the rest, waiting)",
@@ -310,10 +236,7 @@ fn takeaways(report: &RaceReport, out: &mut dyn Write) -> std::io::Result<()> {
     let task = find("tokio").or_else(|| find("smol"));
     if let (Some(t), Some(a)) = (find("threads"), task) {
         let cost = |m: &ModelResult| {
-            let switches = one(m
-                .switches_voluntary_per_probe
-                .zip(m.switches_involuntary_per_probe)
-                .map(|(v, i)| v + i));
+            let switches = one(switches(m));
             match m.memory_per_probe_bytes {
                 Some(b) => format!(
                     "{} in flight and {switches} context switches per probe",
