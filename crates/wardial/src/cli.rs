@@ -99,7 +99,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("wardial: {}", failure.message());
+            crate::note(&format!("wardial: {}", failure.message()));
             ExitCode::from(failure.code())
         }
     }
@@ -122,7 +122,7 @@ fn clap_error(e: clap::Error) -> ExitCode {
         .collect();
     let line = line.join(" ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);
-    eprintln!("wardial: {line} (see wardial --help)");
+    crate::note(&format!("wardial: {line} (see wardial --help)"));
     ExitCode::from(2)
 }
 
@@ -137,7 +137,7 @@ fn install_ctrl_c(interrupt: Stop) {
             // stuck writing to a stderr nobody reads would never see the second Ctrl-C.
             // (If no thread can be had, the message is skipped: the stop is what matters.)
             let _ = std::thread::Builder::new().spawn(|| {
-                eprintln!("\nwardial: stopping, waiting for any probes in flight (Ctrl-C again to quit now)")
+                crate::note("\nwardial: stopping, waiting for any probes in flight (Ctrl-C again to quit now)")
             });
         } else {
             // No lock on stdout here: the main thread may hold it, blocked writing to a pipe

@@ -84,7 +84,7 @@ pub const RENAMED: [(&str, &str); 3] = [
 /// with a line on stderr that says the new name.
 pub fn parse(name: &str) -> Result<String, String> {
     if let Some((old, new)) = RENAMED.iter().find(|(old, _)| *old == name) {
-        eprintln!("wardial: the model '{old}' is now called '{new}'");
+        crate::note(&format!("wardial: the model '{old}' is now called '{new}'"));
         return Ok(new.to_string());
     }
     if NAMES.contains(&name) {

@@ -166,8 +166,8 @@ fn sink(opts: &mut ScanOptions, plan: &Plan) -> Result<Option<Sink>, Failure> {
             Ok(None)
         }
         Appending::Fresh => {
-            // A checkpoint left by an earlier file at this path is not this file's.
-            let _ = std::fs::remove_file(&opts.resume_file);
+            // A checkpoint left by an earlier file at this path is not this file's: its
+            // checkpoints name this file's start, so the old one is never taken for it.
             opts.output_started = Some(plan.started.clone());
             let mut sink = Sink::file(&path, 0).map_err(failed)?;
             sink.begin(plan).map_err(failed)?;

@@ -123,7 +123,16 @@ fn write(
     progress: &Progress,
 ) -> std::io::Result<()> {
     let mut in_flight = lock(&shared.in_flight);
-    let k = in_flight.position(&f.target).unwrap_or_default();
+    // A finding for a target the model was never given (or gave twice) has no place in the
+    // plan: it is not written, and counts nothing done.
+    let Some(k) = in_flight.position(&f.target) else {
+        debug_assert!(
+            false,
+            "a finding for a target not in flight: {}",
+            f.target.addr
+        );
+        return Ok(());
+    };
     let position = shard.position_of(k);
     let mut sink = lock(&shared.sink);
     let mut on_stdout = |line: &str| progress.print(line);
@@ -162,9 +171,7 @@ fn checkpoint(
 ) -> Result<(), String> {
     let in_flight = lock(&shared.in_flight);
     let point = resume_point(in_flight.next(), &in_flight.unfinished(), skipped);
-    let bytes = lock(&shared.sink)
-        .bytes()
-        .map_err(|e| format!("cannot write the output: {e}"))?;
+    let bytes = lock(&shared.sink).bytes();
     drop(in_flight);
     opts.resume_state(plan, point, bytes)
         .save(&opts.resume_file)

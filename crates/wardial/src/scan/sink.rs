@@ -3,7 +3,7 @@
 //! restarted scan appends to.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -21,18 +21,16 @@ pub enum Sink {
     /// JSON lines on stdout.
     Json,
     /// JSON lines appended to a file, and how long the file is: a checkpoint records that
-    /// length, so a restart knows which lines came after it.
-    File { out: BufWriter<File>, bytes: u64 },
+    /// length, so a restart knows which lines came after it. Unbuffered: each line is written
+    /// whole at once, and a line that failed is not left in a buffer to be written later.
+    File { out: File, bytes: u64 },
 }
 
 impl Sink {
     /// A file opened for appending, whose length is `bytes` (what a restart kept of it).
     pub fn file(path: &Path, bytes: u64) -> std::io::Result<Sink> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Sink::File {
-            out: BufWriter::new(file),
-            bytes,
-        })
+        Ok(Sink::File { out: file, bytes })
     }
 
     /// The first line of an output: the plan it belongs to.
@@ -67,20 +65,24 @@ impl Sink {
     }
 
     /// How long the file is, with every line written so far (0 for stdout).
-    pub fn bytes(&mut self) -> std::io::Result<u64> {
+    pub fn bytes(&self) -> u64 {
         match self {
-            Sink::File { out, bytes } => out.flush().map(|()| *bytes),
-            _ => Ok(0),
+            Sink::File { bytes, .. } => *bytes,
+            _ => 0,
         }
     }
 
-    /// A whole line, flushed: a line already written stays valid output whenever the scan is
-    /// stopped or killed.
+    /// A whole line in one write: a line already written stays valid output whenever the scan
+    /// is stopped or killed. One that fails part way (a full disk) is cut off again, so the
+    /// file holds whole lines only and its length is the one counted.
     fn line(&mut self, line: &str) -> std::io::Result<()> {
         match self {
             Sink::File { out, bytes } => {
-                writeln!(out, "{line}")?;
-                out.flush()?;
+                let written = out.write_all(format!("{line}\n").as_bytes());
+                if written.is_err() {
+                    let _ = out.set_len(*bytes);
+                }
+                written?;
                 *bytes += line.len() as u64 + 1;
                 Ok(())
             }

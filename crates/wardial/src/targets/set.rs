@@ -65,11 +65,10 @@ impl TargetSet {
                         ranges.push(range_of(&net));
                     }
                 }
+                // An address typed on its own is asked for by name (see `skips_special_purpose`):
+                // only the exclusions remove it.
                 Spec::Mapped { addr, dial } => {
-                    let special_here = skip_special_in_public
-                        && skips_special_purpose(&Cidr::new(addr, 32))
-                        && in_ranges(&special, addr);
-                    if !special_here && !in_ranges(&excluded, addr) {
+                    if !in_ranges(&excluded, addr) {
                         let port = ports.first();
                         mapped.push(Target { addr, port, dial });
                     }
