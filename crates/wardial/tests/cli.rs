@@ -211,6 +211,37 @@ fn every_model_scans_from_a_targets_file() {
     std::fs::remove_file(&file).unwrap();
 }
 
+/// What the race measures of a model that finished: a floor it does not beat, its CPU, its
+/// switches and its lateness.
+fn assert_measured(m: &serde_json::Value) {
+    // The floor is the larger of the wait bound and the CPU bound (the cheapest model's CPU
+    // cost of every host's probe over the cores); no model beats it by more than noise.
+    let floor = m["limit_seconds"].as_f64().unwrap();
+    let bounds = m["wait_bound_seconds"]
+        .as_f64()
+        .unwrap()
+        .max(m["cpu_bound_seconds"].as_f64().unwrap());
+    assert!((floor - bounds).abs() < 1e-9, "{m}");
+    let efficiency = m["limit_efficiency"].as_f64().unwrap();
+    assert!(efficiency > 0.0 && efficiency < 1.1, "{m}");
+    // What the race measures of the model itself: CPU, switches, lateness.
+    // User and system together: the kernel counts in ticks, and 64 probes of an event
+    // loop may spend none of them in user mode.
+    let cpu = m["cpu_user_us_per_probe"].as_f64().unwrap()
+        + m["cpu_system_us_per_probe"].as_f64().unwrap();
+    assert!(cpu > 0.0, "{m}");
+    assert!(m["switches_voluntary_per_probe"].as_f64().is_some(), "{m}");
+    let (p50, p99, max) = (
+        m["lateness_ms_p50"].as_f64().unwrap(),
+        m["lateness_ms_p99"].as_f64().unwrap(),
+        m["lateness_ms_max"].as_f64().unwrap(),
+    );
+    assert!(
+        p50 >= 0.0 && p50 <= p99 && p99 <= max && max.is_finite(),
+        "{m}"
+    );
+}
+
 #[test]
 fn race_json_has_the_documented_keys_and_draws_the_timeline() {
     let timeline =
@@ -247,32 +278,7 @@ fn race_json_has_the_documented_keys_and_draws_the_timeline() {
         }
         assert_eq!(m["completed"], 64);
         assert_eq!(m["agrees_with_truth"], true, "{m}");
-        // The floor is the larger of the wait bound and the CPU bound (the calibrated CPU
-        // cost of every host's probe over the cores); no model beats it by more than noise.
-        let floor = m["limit_seconds"].as_f64().unwrap();
-        let bounds = m["wait_bound_seconds"]
-            .as_f64()
-            .unwrap()
-            .max(m["cpu_bound_seconds"].as_f64().unwrap());
-        assert!((floor - bounds).abs() < 1e-9, "{m}");
-        let efficiency = m["limit_efficiency"].as_f64().unwrap();
-        assert!(efficiency > 0.0 && efficiency < 1.1, "{m}");
-        // What the race measures of the model itself: CPU, switches, lateness.
-        // User and system together: the kernel counts in ticks, and 64 probes of an event
-        // loop may spend none of them in user mode.
-        let cpu = m["cpu_user_us_per_probe"].as_f64().unwrap()
-            + m["cpu_system_us_per_probe"].as_f64().unwrap();
-        assert!(cpu > 0.0, "{m}");
-        assert!(m["switches_voluntary_per_probe"].as_f64().is_some(), "{m}");
-        let (p50, p99, max) = (
-            m["lateness_ms_p50"].as_f64().unwrap(),
-            m["lateness_ms_p99"].as_f64().unwrap(),
-            m["lateness_ms_max"].as_f64().unwrap(),
-        );
-        assert!(
-            p50 >= 0.0 && p50 <= p99 && p99 <= max && max.is_finite(),
-            "{m}"
-        );
+        assert_measured(m);
         if cfg!(target_os = "linux") {
             // Measured in a child process: some memory per probe, with many in flight.
             assert!(m["memory_per_probe_bytes"].as_f64().unwrap() > 0.0, "{m}");
