@@ -390,3 +390,94 @@ fn every_model_sends_the_user_agent_and_the_contact_it_is_given() {
     let both = wardial(&["scan", "127.0.0.1", "--user-agent", "a", "--contact", "b"]);
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// The outputs of three shards of `127.0.0.0/27` on a port nothing listens on (every probe a
+/// quick refusal, every address reported), in `dir`.
+fn shard_outputs(dir: &Path, seed: &str) -> Vec<PathBuf> {
+    (1..=3)
+        .map(|i| {
+            let out = dir.join(format!("seed{seed}-shard-{i}.jsonl"));
+            let shard = format!("{i}/3");
+            let args = [
+                "scan",
+                "127.0.0.0/27",
+                "-p",
+                "9",
+                "--seed",
+                seed,
+                "--shard",
+                &shard,
+            ];
+            let run = wardial(&[&args[..], &["-o", out.to_str().unwrap()]].concat());
+            assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn merge_keeps_each_target_once_and_refuses_what_is_not_its_plan() {
+    let dir = scratch("merge");
+    let files = shard_outputs(&dir, "3");
+    let names: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    let merge = |files: &[&str]| wardial(&[&["merge"], files].concat());
+
+    // A shard given twice, and a line cut short by a kill at the end of another: the target of
+    // the cut line is a gap, the repeated ones are dropped, and the gap is named.
+    let mut cut = std::fs::read_to_string(&files[2]).unwrap();
+    let last_finding = cut
+        .lines()
+        .rev()
+        .find(|l| l.contains("\"position\""))
+        .unwrap()
+        .to_string();
+    cut = cut.replace(
+        &format!("{last_finding}\n"),
+        &last_finding[..last_finding.len() / 2],
+    );
+    let cut_file = dir.join("cut.jsonl");
+    std::fs::write(&cut_file, cut).unwrap();
+    let out = merge(&[names[0], names[1], names[1], cut_file.to_str().unwrap()]);
+    let said = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(" 1 gap") && said.contains("never reported: 127.0.0."),
+        "{said}"
+    );
+    let merged = reported(&text(&out.stdout));
+    assert_eq!(merged.len(), 31, "{said}");
+    assert_each_once(merged, 31);
+    let duplicates = reported(&std::fs::read_to_string(&files[1]).unwrap()).len();
+    assert!(
+        said.contains(&format!("{duplicates} duplicates dropped")),
+        "{said}"
+    );
+
+    // Another seed is another plan; a file that is not an output; one with servers only.
+    let other = shard_outputs(&dir, "4");
+    let refused = merge(&[names[0], other[1].to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("cannot be merged"));
+    let not_output = dir.join("notes.txt");
+    std::fs::write(&not_output, "hello\n").unwrap();
+    let refused = merge(&[names[0], not_output.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("does not begin with a plan"));
+    let servers_only = wardial(&[
+        "scan",
+        "127.0.0.0/27",
+        "-p",
+        "9",
+        "--seed",
+        "3",
+        "--shard",
+        "1/3",
+        "--json",
+    ]);
+    let servers_file = dir.join("servers.jsonl");
+    std::fs::write(&servers_file, &servers_only.stdout).unwrap();
+    let refused = merge(&[servers_file.to_str().unwrap(), names[1], names[2]]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("only the servers"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
