@@ -2,8 +2,9 @@
 //!
 //! One folder or file per concept, each depending only on those listed before it:
 //!
-//! - [`human`], [`args`], [`limits`], [`watchdog`]: durations and sizes for people, the
-//!   argument parsers clap lacks, open-file limits, and the thread that stops a scan at its
+//! - [`human`], [`args`], [`limits`], [`usage`], [`watchdog`]: durations and sizes for people, the
+//!   argument parsers clap lacks, open-file limits, what a process cost (`getrusage`), and the
+//!   thread that stops a scan at its
 //!   budget or on Ctrl-C;
 //! - [`models`]: every model by name;
 //! - [`targets`]: what a scan probes and in which order (the set, the special ranges, the
@@ -29,6 +30,7 @@ pub mod race;
 pub mod scan;
 pub mod serve;
 pub mod targets;
+pub mod usage;
 pub mod watchdog;
 pub mod world;
 

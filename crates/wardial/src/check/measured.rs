@@ -100,31 +100,14 @@ pub fn measured(a: RunMeasuredArgs, interrupt: &Stop) -> Result<ExitCode, Failur
     ))
 }
 
-/// The CPU and peak memory of this process's children that have been waited for.
-#[cfg(unix)]
+/// The CPU and peak memory of this process's children that have been waited for, as the
+/// report gives them (seconds).
 fn children_usage() -> Usage {
-    use nix::sys::resource::{getrusage, UsageWho};
-    let Ok(usage) = getrusage(UsageWho::RUSAGE_CHILDREN) else {
-        return Usage::default();
-    };
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    // ru_maxrss is in KiB on Linux and the BSDs, in bytes on macOS.
-    let rss = u64::try_from(usage.max_rss()).unwrap_or(0);
-    let peak_memory_bytes = if cfg!(target_os = "macos") {
-        rss
-    } else {
-        rss * 1024
-    };
-    Usage {
-        user_seconds: secs(usage.user_time()),
-        system_seconds: secs(usage.system_time()),
-        voluntary_switches: u64::try_from(usage.voluntary_context_switches()).unwrap_or(0),
-        involuntary_switches: u64::try_from(usage.involuntary_context_switches()).unwrap_or(0),
-        peak_memory_bytes,
-    }
-}
-
-#[cfg(not(unix))]
-fn children_usage() -> Usage {
-    Usage::default()
+    crate::usage::Usage::children().map_or_else(Usage::default, |u| Usage {
+        user_seconds: u.user.as_secs_f64(),
+        system_seconds: u.system.as_secs_f64(),
+        voluntary_switches: u.voluntary,
+        involuntary_switches: u.involuntary,
+        peak_memory_bytes: u.peak_memory_bytes,
+    })
 }

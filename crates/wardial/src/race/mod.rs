@@ -11,7 +11,6 @@
 //!   scanner run and judged into a row) and [`external::figures`] (what each process cost);
 //! - [`servers`]: the simulated hosts in a process of their own while the models race;
 //! - [`bounds`]: the wait bound, the CPU bound and the floor each model is measured against;
-//! - [`usage`]: what a model cost the process (CPU time, context switches);
 //! - [`table`], [`chart`], [`timeline`] and [`picture`]: the race for people, as text and as
 //!   images.
 
@@ -29,7 +28,6 @@ pub mod run;
 pub mod servers;
 pub mod table;
 pub mod timeline;
-pub mod usage;
 
 pub use command::{command, RaceArgs};
 pub use options::RaceOptions;

@@ -14,7 +14,7 @@ use super::options::RaceOptions;
 use super::report::ModelResult;
 use super::servers::Servers;
 use super::timeline::Span;
-use super::usage::Usage;
+use crate::usage::Usage;
 use crate::watchdog::watchdog;
 
 /// How many disagreements with the truth a row keeps, to show what went wrong.

@@ -18,7 +18,7 @@ use super::one::{race_one, Lap};
 use super::options::RaceOptions;
 use super::report::{ModelResult, RaceReport};
 use super::servers::{Apart, Servers};
-use super::usage::cores;
+use crate::usage::cores;
 use crate::{limits, models, Failure};
 
 /// A model by name, or why it cannot run here.

@@ -92,7 +92,7 @@ fn answer(sim: &Simnet, command: &str) -> String {
         // Its own CPU time so far, user and system, in microseconds: the hosts' part of the
         // work the race's CPU bound counts.
         "usage" => {
-            let cpu = super::usage::Usage::now().map_or(0, |u| u.cpu().as_micros() as u64);
+            let cpu = crate::usage::Usage::now().map_or(0, |u| u.cpu().as_micros() as u64);
             format!("{{\"cpu_us\":{cpu}}}")
         }
         "phases" => {

@@ -1,7 +1,8 @@
-//! What running a model cost this process, from the kernel's own accounting (`getrusage`):
-//! CPU time in user and system mode, and context switches, voluntary (the thread waited: a
-//! blocking read, a lock, an empty run queue) and involuntary (the scheduler took the core
-//! away). Read before and after a model's scan; the difference is the model's.
+//! What a process cost, from the kernel's own accounting (`getrusage`): CPU time in user and
+//! system mode, context switches, voluntary (the thread waited: a blocking read, a lock, an
+//! empty run queue) and involuntary (the scheduler took the core away), and peak memory. The
+//! race reads its own before and after a model's scan (the difference is the model's); `check`
+//! reads its children's.
 
 use std::time::Duration;
 
@@ -12,37 +13,35 @@ pub struct Usage {
     pub system: Duration,
     pub voluntary: u64,
     pub involuntary: u64,
+    /// The peak resident memory, in bytes (of the largest child, for [`Usage::children`]).
+    pub peak_memory_bytes: u64,
 }
 
 impl Usage {
     /// This process, all its threads, so far: `None` where the system cannot say.
-    #[cfg(unix)]
     pub fn now() -> Option<Usage> {
-        use nix::sys::resource::{getrusage, UsageWho};
-        let u = getrusage(UsageWho::RUSAGE_SELF).ok()?;
-        let time = |t: nix::sys::time::TimeVal| {
-            Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
-        };
-        Some(Usage {
-            user: time(u.user_time()),
-            system: time(u.system_time()),
-            voluntary: u.voluntary_context_switches().max(0) as u64,
-            involuntary: u.involuntary_context_switches().max(0) as u64,
-        })
-    }
-
-    #[cfg(not(unix))]
-    pub fn now() -> Option<Usage> {
+        #[cfg(unix)]
+        return read(nix::sys::resource::UsageWho::RUSAGE_SELF);
+        #[cfg(not(unix))]
         None
     }
 
-    /// What happened between `earlier` and this reading.
+    /// This process's children that have ended and been waited for.
+    pub fn children() -> Option<Usage> {
+        #[cfg(unix)]
+        return read(nix::sys::resource::UsageWho::RUSAGE_CHILDREN);
+        #[cfg(not(unix))]
+        None
+    }
+
+    /// What happened between `earlier` and this reading (the peak is this reading's).
     pub fn since(&self, earlier: &Usage) -> Usage {
         Usage {
             user: self.user.saturating_sub(earlier.user),
             system: self.system.saturating_sub(earlier.system),
             voluntary: self.voluntary.saturating_sub(earlier.voluntary),
             involuntary: self.involuntary.saturating_sub(earlier.involuntary),
+            peak_memory_bytes: self.peak_memory_bytes,
         }
     }
 
@@ -50,6 +49,27 @@ impl Usage {
     pub fn cpu(&self) -> Duration {
         self.user + self.system
     }
+}
+
+#[cfg(unix)]
+fn read(who: nix::sys::resource::UsageWho) -> Option<Usage> {
+    let u = nix::sys::resource::getrusage(who).ok()?;
+    let time = |t: nix::sys::time::TimeVal| {
+        Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
+    };
+    // ru_maxrss is in KiB on Linux and the BSDs, in bytes on macOS.
+    let rss = u.max_rss().max(0) as u64;
+    Some(Usage {
+        user: time(u.user_time()),
+        system: time(u.system_time()),
+        voluntary: u.voluntary_context_switches().max(0) as u64,
+        involuntary: u.involuntary_context_switches().max(0) as u64,
+        peak_memory_bytes: if cfg!(target_os = "macos") {
+            rss
+        } else {
+            rss * 1024
+        },
+    })
 }
 
 /// The cores this machine runs threads on: what the CPU-bound floor divides work by.
