@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use wardial_probe::Stop;
 
 use super::group::{kill_group, own_group};
 use super::outcome::{ended, Ended, Usage};
+use crate::watchdog::watchdog;
 use crate::Failure;
 
 /// What the helper wrote: the figures, and whether it stopped the command (then the run ended
@@ -71,18 +72,21 @@ pub fn measured(a: RunMeasuredArgs, interrupt: &Stop) -> Result<ExitCode, Failur
     let mut child = command
         .spawn()
         .map_err(|e| Failure::Run(format!("cannot start {}: {e}", a.command[0])))?;
-    let until = Instant::now() + a.deadline;
+    // The same condition as a scan's: Ctrl-C or the deadline, whichever comes first.
+    let stop = Stop::new();
+    let dog = watchdog(stop.clone(), interrupt.clone(), Some(a.deadline));
     let mut stopped = false;
     let status = loop {
         if let Some(status) = child.try_wait().ok().flatten() {
             break status;
         }
-        if !stopped && (interrupt.is_stopped() || Instant::now() >= until) {
+        if !stopped && stop.is_stopped() {
             stopped = true;
             kill_group(&mut child);
         }
         std::thread::sleep(Duration::from_millis(5));
     };
+    drop(dog);
     let measured = Measured {
         usage: children_usage(),
         stopped,
