@@ -262,6 +262,11 @@ struct StoppedFirst {
 /// the stop lands while probes are in flight and targets remain.
 const STOP_AFTER: u64 = 5;
 
+/// How far past its timeout a probe may take before the deadline clause names it: loose on
+/// purpose, to catch a probe held by a hostile peer, not a slow machine. The same for a scanner
+/// judged from outside (`wardial check`).
+pub const DEADLINE_SLACK: Duration = Duration::from_secs(2);
+
 fn scan_the_range(probe: &dyn Probe, sim: &Simnet, expect: &Expect) -> Whole {
     let config = ScanConfig::new(expect.timeout, expect.max_connections);
     let mut found = Vec::new();
@@ -364,8 +369,7 @@ fn deadline(scans: &Scans<'_>, problems: &mut Problems) {
                 f.target.addr, f.outcome, sim.world().trickle_time(), timeout
             ));
         }
-        // Loose on purpose: this catches a probe held by a hostile peer, not a slow machine.
-        if f.elapsed > timeout + Duration::from_secs(2) {
+        if f.elapsed > timeout + DEADLINE_SLACK {
             problems.add(
                 clause::DEADLINE,
                 format!(
