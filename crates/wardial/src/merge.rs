@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 use roaring::RoaringTreemap;
 
-use crate::scan::output::End;
+use crate::scan::output::{read_records, End};
 use crate::scan::plan::Plan;
 use crate::targets::Shard;
 use crate::{note, Failure};
@@ -170,11 +170,9 @@ fn read_one(input: &Input, tally: &mut Tally, out: &mut Box<dyn Write>) -> Resul
     let read = |e: std::io::Error| Failure::Run(format!("cannot read '{}': {e}", input.name));
     let file = std::fs::File::open(&input.name).map_err(read)?;
     let mut last_end = None;
-    for line in BufReader::new(file).lines().skip(1) {
-        let line = line.map_err(read)?;
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue; // a line cut short by a kill: its target counts as not reported
-        };
+    // The plan line (no position) and a line cut short by a kill (left out) count nothing.
+    let mut failed = None;
+    read_records(&mut BufReader::new(file), |record, line| {
         if record["record"] == "end" {
             last_end = record["ended"].as_str().map(String::from);
         }
@@ -183,15 +181,24 @@ fn read_one(input: &Input, tally: &mut Tally, out: &mut Box<dyn Write>) -> Resul
             .as_u64()
             .filter(|&p| p < plan_len && input.shard.k_of(p).is_some())
         else {
-            continue;
+            return Ok(());
         };
         if !tally.seen.insert(position) {
             tally.duplicates += 1;
-            continue;
+            return Ok(());
         }
         tally.servers += u64::from(record["outcome"] == "http");
-        writeln!(out, "{line}")
-            .map_err(|e| Failure::Run(format!("cannot write the result: {e}")))?;
+        if failed.is_none() {
+            failed = out
+                .write_all(line)
+                .and_then(|()| out.write_all(b"\n"))
+                .err();
+        }
+        Ok(())
+    })
+    .map_err(read)?;
+    if let Some(e) = failed {
+        return Err(Failure::Run(format!("cannot write the result: {e}")));
     }
     match last_end.as_deref() {
         Some("complete") => {}

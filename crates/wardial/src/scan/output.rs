@@ -74,6 +74,28 @@ fn json_finding(f: &Finding) -> JsonFinding {
     }
 }
 
+/// Reads an output's lines back (for a restart, or a merge): each whole line, as JSON (`Null`
+/// for one that is not) and as the bytes it was written with. A last line without its newline
+/// was cut short by a kill and is left out, its target counted as not reported; lines are read
+/// as bytes, so a cut inside a character of a title is no error. Returns how many bytes the
+/// whole lines take.
+pub fn read_records(
+    lines: &mut impl std::io::BufRead,
+    mut each: impl FnMut(&serde_json::Value, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<u64> {
+    let (mut whole, mut line) = (0, Vec::new());
+    loop {
+        line.clear();
+        let n = lines.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(whole);
+        }
+        whole += n as u64;
+        let record = serde_json::from_slice(&line).unwrap_or(serde_json::Value::Null);
+        each(&record, &line[..n - 1])?;
+    }
+}
+
 /// The last line of a run of a scan: how it ended, and what it had found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct End {

@@ -264,26 +264,17 @@ fn count_findings(
     shard: crate::targets::Shard,
     done: &mut HashSet<u64>,
 ) -> std::io::Result<(bool, u64)> {
-    let (mut complete, mut keep) = (false, from);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = lines.read_line(&mut line)?;
-        // The end, or a line the kill cut short: it is dropped, and its target probed again.
-        if n == 0 || !line.ends_with('\n') {
-            return Ok((complete, keep));
-        }
-        keep += n as u64;
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
+    let mut complete = false;
+    let whole = super::output::read_records(lines, |record, _| {
         if let Some(k) = record["position"].as_u64().and_then(|p| shard.k_of(p)) {
             done.insert(k);
         }
         if record["record"] == "end" {
             complete = record["ended"] == "complete";
         }
-    }
+        Ok(())
+    })?;
+    Ok((complete, from + whole))
 }
 
 #[cfg(test)]
