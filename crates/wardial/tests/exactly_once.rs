@@ -97,6 +97,11 @@ fn resumable(hosts: &Path, out: &Path, seed: &str, every: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// How many targets the output `out` reports so far (none while it does not exist yet).
+fn findings_so_far(out: &Path) -> usize {
+    reported(&std::fs::read_to_string(out).unwrap_or_default()).len()
+}
+
 /// Runs the scan `args` (whose output is `out`), and kills it without warning (SIGKILL: no
 /// handler runs) once it has written a checkpoint and then at least `more` findings.
 fn kill_after_checkpoint(args: &[&str], out: &Path, more: usize) {
@@ -109,10 +114,9 @@ fn kill_after_checkpoint(args: &[&str], out: &Path, more: usize) {
     wait_for("a checkpoint", Duration::from_secs(30), || {
         checkpoint.exists()
     });
-    let findings = || reported(&std::fs::read_to_string(out).unwrap_or_default()).len();
-    let at_checkpoint = findings();
+    let at_checkpoint = findings_so_far(out);
     wait_for("findings after it", Duration::from_secs(30), || {
-        findings() >= at_checkpoint + more
+        findings_so_far(out) >= at_checkpoint + more
     });
     child.kill().unwrap();
     child.wait().unwrap();
@@ -129,8 +133,7 @@ fn a_killed_scan_run_again_goes_on_from_its_output_and_reports_no_target_twice()
     // after it, so the restart needs both the checkpoint and the lines that came later.
     kill_after_checkpoint(&args, &out, 2);
     let checkpoint = dir.join("out.jsonl.resume.json");
-    let findings = || reported(&std::fs::read_to_string(&out).unwrap_or_default()).len();
-    let before = findings();
+    let before = findings_so_far(&out);
     assert!(before < 30, "killed too late to tell: {before} of 30 done");
 
     let again = wardial(&args);
