@@ -25,7 +25,7 @@
 //! `diff crates/tokio/src/lib.rs crates/async-std/src/lib.rs` shows what the runtimes change,
 //! and one thing more: tokio's scan is the homework's, written with a `JoinSet` (see there).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
@@ -82,11 +82,17 @@ pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report
     // parallel while this future only pulls targets and collects findings; one future polling
     // every probe would put them all on the one thread that calls `block_on`. (async-std has no
     // cooperative budget like tokio's, where the single-future version was measured to starve.)
-    use futures::stream::{self, StreamExt};
+    use async_std::task;
+    use futures::stream::StreamExt;
 
+    // A paced scan waits for each start on async-std's timer, so the probes in flight are
+    // polled and their findings handed on meanwhile.
+    let sleep_until = |when: Instant| task::sleep(when.saturating_duration_since(Instant::now()));
     let timeout = config.timeout();
-    let probes = stream::iter(config.until_stopped(targets))
-        .map(|t| async_std::task::spawn(probe(t, timeout)));
+    let probes = config
+        .until_stopped(targets)
+        .into_stream(sleep_until)
+        .map(|t| task::spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         report.finding(finding);

@@ -27,7 +27,8 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use wardial_probe::http::{Exchange, Step};
 use wardial_probe::{
-    connect_finished, Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+    connect_finished, Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target,
+    Targets,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -70,21 +71,22 @@ impl Probe for Callbacks {
         loop {
             // Keep the loop full: start probes until the limit, or the targets run out. Hand on
             // findings before each new start: one of them may be what stops the scan.
-            while more && lp.in_flight() < config.max_connections() {
+            let mut not_before = None;
+            while more && not_before.is_none() && lp.in_flight() < config.max_connections() {
                 lp.done.drain(..).for_each(|f| report.finding(f));
-                match targets.next() {
-                    Some(target) => start_probe(&mut lp, target),
-                    None => more = false,
+                match targets.next_at(Instant::now()) {
+                    Next::Go(target) => start_probe(&mut lp, target),
+                    // A paced scan: the next start is a timer of the loop's, not a sleep, so
+                    // the sockets in flight are read meanwhile.
+                    Next::Wait(when) => not_before = Some(when),
+                    Next::End => more = false,
                 }
             }
             lp.done.drain(..).for_each(|f| report.finding(f));
-            if lp.in_flight() == 0 {
-                if more {
-                    continue; // every probe started ended at once (refused, say): start more
-                }
+            if lp.in_flight() == 0 && !more {
                 break;
             }
-            lp.turn();
+            lp.turn(not_before);
         }
         report.finish(config)
     }
@@ -263,15 +265,19 @@ impl EventLoop {
         }
     }
 
-    /// One turn of the loop: sleep until a socket is ready or the next deadline is due, run
-    /// the callbacks of the ready sockets, then expire the probes whose deadline has passed.
+    /// One turn of the loop: sleep until a socket is ready, the next deadline is due or
+    /// `not_after` comes (when a paced scan may start its next probe), run the callbacks of the ready sockets, then expire the probes whose deadline has passed.
     /// The green threads' scheduler has the same `turn`, on purpose, to be read beside it.
-    pub fn turn(&mut self) {
+    pub fn turn(&mut self, not_after: Option<Instant>) {
         let now = Instant::now();
         let wait = self
             .deadlines
             .peek()
-            .map(|Reverse((when, ..))| when.saturating_duration_since(now));
+            .map(|Reverse((when, ..))| *when)
+            .into_iter()
+            .chain(not_after)
+            .min()
+            .map(|when| when.saturating_duration_since(now));
         // Borrow the events buffer out of `self`, so callbacks may take `&mut self`.
         let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         match self.poll.poll(&mut events, wait) {

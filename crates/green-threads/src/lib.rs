@@ -36,7 +36,8 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 use wardial_probe::http::{Exchange, Step};
 use wardial_probe::{
-    connect_finished, Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+    connect_finished, Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target,
+    Targets,
 };
 
 /// The stack of one probe: 32 KiB.
@@ -232,21 +233,22 @@ impl Probe for GreenThreads {
         loop {
             // Keep the scheduler full: start probes until the limit, or the targets run out.
             // Hand on findings before each new start: one of them may be what stops the scan.
-            while more && sched.in_flight() < config.max_connections() {
+            let mut not_before = None;
+            while more && not_before.is_none() && sched.in_flight() < config.max_connections() {
                 sched.done.drain(..).for_each(|f| report.finding(f));
-                match targets.next() {
-                    Some(target) => sched.start_probe(target),
-                    None => more = false,
+                match targets.next_at(Instant::now()) {
+                    Next::Go(target) => sched.start_probe(target),
+                    // A paced scan: the next start is a timer of the scheduler's, not a sleep,
+                    // so the probes in flight run meanwhile.
+                    Next::Wait(when) => not_before = Some(when),
+                    Next::End => more = false,
                 }
             }
             sched.done.drain(..).for_each(|f| report.finding(f));
-            if sched.in_flight() == 0 {
-                if more {
-                    continue; // every probe started ended at once (refused, say): start more
-                }
+            if sched.in_flight() == 0 && !more {
                 break;
             }
-            sched.turn();
+            sched.turn(not_before);
         }
         report.finish(config)
     }
@@ -341,16 +343,20 @@ impl Scheduler {
         }
     }
 
-    /// One turn of the scheduler: sleep until a socket is ready or the next deadline is due,
-    /// switch into the probes whose sockets are ready, then into those whose deadline has
+    /// One turn of the scheduler: sleep until a socket is ready, the next deadline is due or
+    /// `not_after` comes (when a paced scan may start its next probe), switch into the probes whose sockets are ready, then into those whose deadline has
     /// passed. It is the callbacks loop's `turn` on purpose, line for line but for what an event
     /// runs (a stack switch here, a callback there): read the two side by side.
-    fn turn(&mut self) {
+    fn turn(&mut self, not_after: Option<Instant>) {
         let now = Instant::now();
         let wait = self
             .deadlines
             .peek()
-            .map(|Reverse((when, ..))| when.saturating_duration_since(now));
+            .map(|Reverse((when, ..))| *when)
+            .into_iter()
+            .chain(not_after)
+            .min()
+            .map(|when| when.saturating_duration_since(now));
         // Borrow the events buffer out of `self`, so resuming may take `&mut self`.
         let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         match self.poll.poll(&mut events, wait) {

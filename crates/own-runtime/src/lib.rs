@@ -32,10 +32,11 @@ pub mod state_machine;
 use std::future::Future;
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::StreamExt;
 use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 pub use executor::{block_on, spawn, JoinError, JoinHandle};
+use io::sleep_until;
 
 // ANCHOR: scan
 /// The scan: up to `max_connections` probes in flight, each a task, each finding handed on as it
@@ -49,8 +50,13 @@ pub async fn scan<P, F>(
     P: Fn(Target, Duration) -> F,
     F: Future<Output = Finding> + Send + 'static,
 {
+    // A paced scan waits for each start on this runtime's timer, so the probes in flight are
+    // polled and their findings handed on meanwhile.
     let timeout = config.timeout();
-    let probes = stream::iter(config.until_stopped(targets)).map(|t| spawn(probe(t, timeout)));
+    let probes = config
+        .until_stopped(targets)
+        .into_stream(sleep_until)
+        .map(|t| spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         // A JoinError means the probe task panicked: a bug worth stopping for, not a finding.

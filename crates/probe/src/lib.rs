@@ -11,9 +11,11 @@
 //! - [`cidr`]: CIDR blocks and their lazy address iterator.
 
 pub mod cidr;
+pub mod feed;
 pub mod http;
 
 pub use cidr::{Cidr, CidrError, CidrIter};
+pub use feed::{Feed, Next};
 pub use http::{Exchange, Step};
 
 use std::fmt;
@@ -292,6 +294,8 @@ pub struct ScanConfig {
     timeout: Duration,
     max_connections: NonZeroUsize,
     stop: Stop,
+    /// Probes start at most this many a second, evenly spaced, if set.
+    rate: Option<f64>,
     /// Set when the stop refused a model its next target while targets remained; written by
     /// the scan that runs with this config (one at a time: give concurrent scans a clone each).
     cut_short: AtomicBool,
@@ -304,6 +308,7 @@ impl Clone for ScanConfig {
             timeout: self.timeout,
             max_connections: self.max_connections,
             stop: self.stop.clone(),
+            rate: self.rate,
             cut_short: AtomicBool::new(false),
         }
     }
@@ -329,6 +334,7 @@ impl ScanConfig {
             timeout,
             max_connections,
             stop: Stop::new(),
+            rate: None,
             cut_short: AtomicBool::new(false),
         }
     }
@@ -337,6 +343,25 @@ impl ScanConfig {
     pub fn with_stop(mut self, stop: Stop) -> ScanConfig {
         self.stop = stop;
         self
+    }
+
+    /// The same scan, paced: probes start at most `per_second` a second, evenly spaced (see
+    /// [`feed::Pacer`]). The pace is kept by the targets' [`Feed`], so every model keeps it.
+    ///
+    /// # Panics
+    /// If `per_second` is not a number above zero. (The CLI refuses one with a message.)
+    pub fn with_rate(mut self, per_second: f64) -> ScanConfig {
+        assert!(
+            per_second.is_finite() && per_second > 0.0,
+            "a rate must be a number of probes a second above zero, not {per_second}"
+        );
+        self.rate = Some(per_second);
+        self
+    }
+
+    /// The pace, in probes a second, if the scan has one.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
     }
 
     /// The total deadline of one probe, from its start (not a per-read timeout: a peer that
@@ -355,36 +380,19 @@ impl ScanConfig {
         &self.stop
     }
 
-    /// The targets, ending as soon as the scan is stopped. Every model pulls its next target
-    /// through this, so "stop starting probes" is written once. The stop is checked before each
-    /// target is taken, so no target is taken after it. What is left to a model is to take a
-    /// target only when a probe can start, and to start it at once: then no probe starts after
-    /// the stop either, except one whose target was being taken as the stop landed (on
-    /// another thread, or by a targets iterator whose `next` waits, as a paced one does).
-    /// A model that waited between the two (for a free connection, say) would have to check
+    /// The targets, ending as soon as the scan is stopped, and paced if the scan has a rate.
+    /// Every model takes its next target through this, so "stop starting probes" and "keep
+    /// the pace" are written once. The stop is checked before each target is taken, so no
+    /// target is taken after it. What is left to a model is to take a target only when a probe
+    /// can start, and to start it at once: then no probe starts after the stop either, except
+    /// one whose target was being taken as the stop landed (on another thread). A model that
+    /// waited between the two (for a free connection, say) would have to check
     /// [`Stop::is_stopped`] again before it started the probe.
-    pub fn until_stopped<'a>(
-        &'a self,
-        targets: Targets<'a>,
-    ) -> impl Iterator<Item = Target> + Send + 'a {
-        self.cut_short.store(false, Ordering::Relaxed);
-        let mut ended = false;
-        std::iter::from_fn(move || {
-            if ended {
-                return None;
-            }
-            if self.stop.is_stopped() {
-                // Targets remain unless the iterator can tell that none do (a CIDR range
-                // knows its length; an iterator that cannot say counts as having more).
-                let none_left = targets.size_hint().1 == Some(0);
-                self.cut_short.store(!none_left, Ordering::Relaxed);
-                ended = true;
-                return None;
-            }
-            let next = targets.next();
-            ended = next.is_none();
-            next
-        })
+    ///
+    /// A paced feed makes the model wait between starts; how it waits is the model's: see
+    /// [`Feed`].
+    pub fn until_stopped<'a>(&'a self, targets: Targets<'a>) -> Feed<'a> {
+        Feed::new(self, targets)
     }
 }
 

@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wardial_probe::{Cidr, Finding, Probe, ScanConfig, ScanSummary, Stop, Target};
+use wardial_probe::{lock, Cidr, Finding, Probe, ScanConfig, ScanSummary, Stop, Target};
 
 use crate::world::{Behaviour, Mix, World, KINDS};
 use crate::{Simnet, Stats};
@@ -111,6 +111,9 @@ pub mod clause {
     /// A live host's finding carries what it said about itself (its `Server` and `<title>`),
     /// as the shared exchange read it.
     pub const DESCRIBED: &str = "[described]";
+    /// A paced scan goes on with its probes in flight while it waits for its next start: it
+    /// hands on each finding as it comes, not when the pace lets it take another target.
+    pub const PACING: &str = "[pacing]";
     /// No connection to an address outside the range. Judged from outside only (`wardial
     /// check`), where the addresses around the range listen to count who connects to them.
     pub const OUTSIDE: &str = "[outside the range]";
@@ -172,8 +175,9 @@ impl<I: Iterator<Item = Target>> Iterator for Watched<I> {
 /// Runs the suite against `probe`; panics with a report of every violation, each line naming
 /// its clause (see [`clause`]).
 ///
-/// Three scans of one hostile world: the whole range; `0.0.0.0/0`, stopped from the findings
-/// callback after a few findings; and the range again, stopped before it starts. Then each
+/// Four scans of one hostile world: the whole range; `0.0.0.0/0`, stopped from the findings
+/// callback after a few findings; the range again, stopped before it starts; and a few quick
+/// hosts at a slow pace ([`PACE`] starts a second). Then each
 /// clause judges what they showed, in the order [`clause`] lists them, except
 /// [`clause::LAZY`]: that one panics during the second scan, as soon as a model has taken far
 /// more targets than it can be probing (waiting for the end would mean waiting for the OOM
@@ -184,6 +188,7 @@ pub fn check(probe: &dyn Probe, expect: Expect) {
     let whole = scan_the_range(probe, &sim, &expect);
     let stopped = scan_and_stop(probe, &sim, &expect);
     let stopped_first = scan_stopped_first(probe, &sim, &expect);
+    let paced = scan_paced(probe, &sim, &expect);
     let scans = Scans {
         sim: &sim,
         expect: &expect,
@@ -191,6 +196,7 @@ pub fn check(probe: &dyn Probe, expect: Expect) {
         whole,
         stopped,
         stopped_first,
+        paced,
     };
     let mut problems = Problems::default();
     truth(&scans, &mut problems);
@@ -201,6 +207,7 @@ pub fn check(probe: &dyn Probe, expect: Expect) {
     stop(&scans, &mut problems);
     summary(&scans, &mut problems);
     described(&scans, &mut problems);
+    pacing(&scans, &mut problems);
 
     let census = sim.world().census();
     assert!(
@@ -236,6 +243,7 @@ struct Scans<'a> {
     whole: Whole,
     stopped: Stopped,
     stopped_first: StoppedFirst,
+    paced: Vec<Event>,
 }
 
 /// The scan of the whole range.
@@ -257,6 +265,20 @@ struct StoppedFirst {
     summary: ScanSummary,
     accepted: u64,
 }
+
+/// What the paced scan did, in order: a target taken (by the feed, once the pace allowed it),
+/// or a finding handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Taken(Ipv4Addr),
+    Found(Ipv4Addr),
+}
+
+/// Starts a second in the paced scan: slow enough that a finding of a quick host (a few
+/// milliseconds) comes long before the next start (a third of a second later) on any machine,
+/// so the order of the two says whether the model kept working while it waited, without a
+/// stopwatch.
+pub const PACE: f64 = 3.0;
 
 /// How many findings the second scan hands on before its callback stops it: a few, so that
 /// the stop lands while probes are in flight and targets remain.
@@ -316,6 +338,30 @@ fn scan_stopped_first(probe: &dyn Probe, sim: &Simnet, expect: &Expect) -> Stopp
         summary,
         accepted: sim.stats().accepted,
     }
+}
+
+/// Three quick hosts (a refusal, or an answer within a tenth of the timeout) at [`PACE`]
+/// starts a second: what was taken and found, in order.
+fn scan_paced(probe: &dyn Probe, sim: &Simnet, expect: &Expect) -> Vec<Event> {
+    let quick = sim
+        .world()
+        .range
+        .iter()
+        .filter(|&a| match sim.world().behaviour(a) {
+            Behaviour::Live { latency, .. } => latency <= expect.timeout / 10,
+            behaviour => behaviour == Behaviour::Refused,
+        });
+    let config = ScanConfig::new(expect.timeout, expect.max_connections).with_rate(PACE);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let taken = events.clone();
+    let mut targets = sim
+        .targets_of(quick.take(3).collect::<Vec<_>>())
+        .inspect(move |t| lock(&taken).push(Event::Taken(t.addr)));
+    probe.scan(&mut targets, &config, &mut |f| {
+        lock(&events).push(Event::Found(f.target.addr));
+    });
+    let events = lock(&events).clone();
+    events
 }
 
 /// A server answer from a trickle host that the ground truth refuses: its status line takes
@@ -486,6 +532,36 @@ fn described(scans: &Scans<'_>, problems: &mut Problems) {
                     crate::SERVER_HEADER
                 ),
             );
+        }
+    }
+}
+
+fn pacing(scans: &Scans<'_>, problems: &mut Problems) {
+    let events = &scans.paced;
+    let at = |e: Event| events.iter().position(|&x| x == e);
+    let taken: Vec<Ipv4Addr> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Taken(a) => Some(*a),
+            Event::Found(_) => None,
+        })
+        .collect();
+    let found = events.len() - taken.len();
+    if found != taken.len() {
+        problems.add(
+            clause::PACING,
+            format!(
+                "a paced scan took {} targets and reported {found} findings",
+                taken.len()
+            ),
+        );
+    }
+    for pair in taken.windows(2) {
+        let (first, next) = (pair[0], pair[1]);
+        if at(Event::Found(first)) > at(Event::Taken(next)) {
+            problems.add(clause::PACING, format!(
+                "at {PACE} starts a second, {first} answered at once but its finding was handed on only after {next} was taken, a start later: while a paced scan waits for its next start it must go on with the probes in flight (wait on a timer of the model's, not in a sleep)"
+            ));
         }
     }
 }

@@ -6,7 +6,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{
+    Feed, Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+};
 use wardial_simnet::conformance::{check, clause, Expect};
 
 /// Answers without connecting.
@@ -51,6 +53,37 @@ enum Flaw {
     OneAtATime,
     /// Says it was stopped whether it was or not.
     AlwaysSaysStopped,
+    /// Sleeps for a paced scan's next start with probes in flight, holding their findings.
+    SleepsForThePace,
+}
+
+/// Where a [`Flawed`] model takes its targets from.
+enum Source<'a> {
+    /// The feed, asked without blocking: a batch holds what may start now.
+    Feed(Feed<'a>),
+    /// Any iterator, a batch at a time (sleeping in it, for a paced feed).
+    Iter(Box<dyn Iterator<Item = Target> + Send + 'a>),
+}
+
+impl Source<'_> {
+    /// Up to `width` targets; waits for the pace only when it has none to start.
+    fn batch(&mut self, width: usize) -> Vec<Target> {
+        let feed = match self {
+            Source::Iter(targets) => return targets.by_ref().take(width).collect(),
+            Source::Feed(feed) => feed,
+        };
+        let mut batch = Vec::new();
+        while batch.len() < width {
+            match feed.next_at(Instant::now()) {
+                Next::Go(target) => batch.push(target),
+                Next::Wait(when) if batch.is_empty() => {
+                    std::thread::sleep(when.saturating_duration_since(Instant::now()))
+                }
+                Next::Wait(_) | Next::End => break,
+            }
+        }
+        batch
+    }
 }
 
 /// A small threaded model: batches of probes on scoped threads, with at most one flaw.
@@ -112,16 +145,17 @@ impl Probe for Flawed {
             Some(Flaw::OneAtATime) => 1,
             _ => c.max_connections(),
         };
-        let mut targets: Box<dyn Iterator<Item = Target> + Send + '_> = match self.0 {
-            Some(Flaw::IgnoresStop) => Box::new(t),
+        let mut targets = match self.0 {
+            Some(Flaw::IgnoresStop) => Source::Iter(Box::new(t)),
             Some(Flaw::CollectsTargets) => {
-                Box::new(c.until_stopped(t).collect::<Vec<_>>().into_iter())
+                Source::Iter(Box::new(c.until_stopped(t).collect::<Vec<_>>().into_iter()))
             }
-            _ => Box::new(c.until_stopped(t)),
+            Some(Flaw::SleepsForThePace) => Source::Iter(Box::new(c.until_stopped(t))),
+            _ => Source::Feed(c.until_stopped(t)),
         };
         let mut first = true;
         loop {
-            let batch: Vec<Target> = targets.by_ref().take(width).collect();
+            let batch = targets.batch(width);
             if batch.is_empty() {
                 break;
             }
@@ -257,5 +291,14 @@ fn a_model_whose_summary_says_stopped_when_it_was_not_fails() {
         Flaw::AlwaysSaysStopped,
         clause::SUMMARY,
         "nothing stopped the scan",
+    );
+}
+
+#[test]
+fn a_model_that_sleeps_for_the_pace_with_probes_in_flight_fails() {
+    fails_naming(
+        Flaw::SleepsForThePace,
+        clause::PACING,
+        "its finding was handed on only after",
     );
 }

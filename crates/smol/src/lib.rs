@@ -20,9 +20,9 @@
 //! thing more: tokio's scan is the homework's, written with a `JoinSet` (see there).
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use smol::Executor;
+use smol::{Executor, Timer};
 use wardial_probe::{Finding, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
 // ANCHOR: probe
@@ -92,11 +92,16 @@ pub async fn scan(
     // no cooperative budget like tokio's, where the single-future version was measured to
     // starve; spawning lets an executor with more threads run the probes in parallel. A smol
     // `Task` is cancelled when dropped, so a dropped scan leaves no probe running.
-    use futures::stream::{self, StreamExt};
+    use futures::stream::StreamExt;
 
+    // A paced scan waits for each start on smol's timer, so the probes in flight are polled and
+    // their findings handed on meanwhile.
+    let sleep_until = |when: Instant| Timer::at(when);
     let timeout = config.timeout();
-    let probes =
-        stream::iter(config.until_stopped(targets)).map(|t| executor.spawn(probe(t, timeout)));
+    let probes = config
+        .until_stopped(targets)
+        .into_stream(sleep_until)
+        .map(|t| executor.spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {
         report.finding(finding);

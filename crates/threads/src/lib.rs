@@ -14,11 +14,13 @@
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use wardial_blocking::probe;
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{
+    Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+};
 
 // ANCHOR: threads
 /// The `threads` model: a pool of OS threads, each running one blocking probe at a time.
@@ -70,7 +72,20 @@ impl Probe for Threads {
                     report.finding(found.recv().expect("a busy worker sends its finding"));
                     continue;
                 }
-                let Some(target) = targets.next() else { break };
+                let target = match targets.next_at(Instant::now()) {
+                    Next::Go(target) => target,
+                    // A paced scan: wait for a finding or the next start, whichever comes
+                    // first, so that findings are not held back by the pace.
+                    Next::Wait(when) => {
+                        let wait = when.saturating_duration_since(Instant::now());
+                        if let Ok(f) = found.recv_timeout(wait) {
+                            busy -= 1;
+                            report.finding(f);
+                        }
+                        continue;
+                    }
+                    Next::End => break,
+                };
                 if busy == workers {
                     // Every thread is busy, and the limit allows one more: start it.
                     let (job_rx, found_tx) = (&job_rx, found_tx.clone());

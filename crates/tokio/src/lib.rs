@@ -102,7 +102,7 @@ pub async fn scan_with<P, F>(
     P: Fn(Target, Duration) -> F,
     F: Future<Output = Finding> + Send + 'static,
 {
-    // BEGIN SOLUTION Task 3: this loop awaits one probe before it starts the next. Keep up to `config.max_connections()` probes in flight instead, each in a task of its own, and report each finding as soon as its probe ends. Take a target only when its probe can start at once (the targets may be 2^32 long, and a stop must start nothing more), and let no probe outlive the scan, even when the scan is dropped before it ends. The notes: "async/await" (the scan, and why a task per probe) and "Cancellation and structured concurrency" (`JoinSet`).
+    // BEGIN SOLUTION Task 3: this loop awaits one probe before it starts the next. Keep up to `config.max_connections()` probes in flight instead, each in a task of its own, and report each finding as soon as its probe ends. Take a target only when its probe can start at once (the targets may be 2^32 long, and a stop must start nothing more), keep handing on findings while a paced scan waits for its next start (`next_after`, on tokio's timer), and let no probe outlive the scan, even when the scan is dropped before it ends. The notes: "async/await" (the scan, and why a task per probe) and "Cancellation and structured concurrency" (`JoinSet`).
     // A task per probe, so that tokio's scheduler polls each fairly (one task polling hundreds
     // of sockets runs out of its cooperative budget, and leaves some unpolled for long
     // stretches), and all of them in a `JoinSet`, which hands back each output as its task ends
@@ -111,27 +111,27 @@ pub async fn scan_with<P, F>(
     let timeout = config.timeout();
     let mut targets = config.until_stopped(targets);
     let mut probes = tokio::task::JoinSet::new();
-    loop {
-        // What has ended is handed on before the next target is taken: a finding may be what
-        // stops the scan, and a targets iterator that waits (a paced scan's) must not hold the
-        // findings back until the slots are full.
-        while let Some(ended) = probes.try_join_next() {
-            report.finding(ended.expect("a probe task panicked"));
-        }
-        // A free slot first, then a target: one taken before the wait could be started after
-        // a stop that landed during it.
-        while probes.len() >= config.max_connections() {
-            if let Some(ended) = probes.join_next().await {
+    let sleep_until = |when: Instant| tokio::time::sleep_until(when.into());
+    let mut more = true;
+    while more || !probes.is_empty() {
+        let free = probes.len() < config.max_connections();
+        tokio::select! {
+            // What has ended is handed on first: a finding may be what stops the scan.
+            biased;
+            Some(ended) = probes.join_next(), if !probes.is_empty() => {
                 report.finding(ended.expect("a probe task panicked"));
             }
+            // A free slot first, then a target: one taken before the wait could be started
+            // after a stop that landed during it. A paced scan waits here, on tokio's timer,
+            // while the branch above goes on handing on findings (the wait, dropped when a
+            // finding comes first, has taken no target).
+            next = targets.next_after(sleep_until), if more && free => match next {
+                Some(target) => {
+                    probes.spawn(probe(target, timeout));
+                }
+                None => more = false,
+            },
         }
-        let Some(target) = targets.next() else {
-            break;
-        };
-        probes.spawn(probe(target, timeout));
-    }
-    while let Some(ended) = probes.join_next().await {
-        report.finding(ended.expect("a probe task panicked"));
     }
     // STARTER
     // for target in config.until_stopped(targets) {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use compio::io::{AsyncRead, AsyncWriteExt};
 use compio::net::TcpStream;
 use compio::BufResult;
-use futures::stream::{self, StreamExt};
+use futures::stream::StreamExt;
 use wardial_probe::http::{Exchange, Step};
 use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
 
@@ -87,8 +87,13 @@ async fn run(
 /// lazy. This is the same code on every runtime; only `spawn` differs. (On compio, dropping a
 /// task's handle cancels the task, so the handles are kept until they are awaited, as here.)
 pub async fn scan(targets: Targets<'_>, config: &ScanConfig, report: &mut Report<'_>) {
+    // A paced scan waits for each start on compio's timer, so the probes in flight are polled
+    // and their findings handed on meanwhile.
+    let sleep_until = compio::time::sleep_until;
     let timeout = config.timeout();
-    let probes = stream::iter(config.until_stopped(targets))
+    let probes = config
+        .until_stopped(targets)
+        .into_stream(sleep_until)
         .map(|t| compio::runtime::spawn(probe(t, timeout)));
     let mut findings = probes.buffer_unordered(config.max_connections());
     while let Some(finding) = findings.next().await {

@@ -11,11 +11,13 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, IoUring};
+use io_uring::{opcode, types, IoUring};
 use slab::Slab;
 use socket2::{Domain, SockAddr, Socket, Type};
 use wardial_probe::http::{Exchange, Step};
-use wardial_probe::{Finding, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets};
+use wardial_probe::{
+    Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
+};
 
 use crate::submit::{Op, Owned};
 use crate::Unavailable;
@@ -53,8 +55,8 @@ impl Uring {
     pub fn new() -> Result<Uring, Unavailable> {
         let ring =
             IoUring::new(8).map_err(|e| Unavailable(format!("io_uring is refused here ({e})")))?;
-        // Old kernels (before 5.6, or 5.7 for polling sockets inside the ring) lack what the
-        // loop submits: say so here, rather than report every host as an error or a timeout.
+        // Old kernels (before 5.6, 5.7 for polling sockets inside the ring, 5.11 for a wait
+        // with a timeout) lack what the loop needs: say so here, rather than report every host as an error or a timeout.
         let mut probe = io_uring::Probe::new();
         let needs = [
             opcode::Connect::CODE,
@@ -62,12 +64,14 @@ impl Uring {
             opcode::Recv::CODE,
             opcode::LinkTimeout::CODE,
         ];
+        // A wait with a timeout of its own (for a paced scan's next start) is 5.11's.
         let supported = ring.submitter().register_probe(&mut probe).is_ok()
             && needs.iter().all(|&op| probe.is_supported(op))
-            && ring.params().is_feature_fast_poll();
+            && ring.params().is_feature_fast_poll()
+            && ring.params().is_feature_ext_arg();
         if !supported {
             return Err(Unavailable(
-                "this kernel's io_uring lacks socket connect/send/recv or linked timeouts (Linux 5.7 or later has them)".into(),
+                "this kernel's io_uring lacks socket connect/send/recv, linked timeouts or timed waits (Linux 5.11 or later has them)".into(),
             ));
         }
         Ok(Uring)
@@ -113,25 +117,40 @@ impl Probe for Uring {
         let mut more = true;
         loop {
             // Keep the ring full: start probes up to the limit.
-            while more && slots.len() < config.max_connections() {
-                let Some(target) = targets.next() else {
-                    more = false;
-                    break;
-                };
-                if let Some(finding) = start(&mut ring, &mut slots, target, config.timeout()) {
-                    report.finding(finding);
+            let mut not_before = None;
+            while more && not_before.is_none() && slots.len() < config.max_connections() {
+                match targets.next_at(Instant::now()) {
+                    Next::Go(target) => {
+                        if let Some(finding) =
+                            start(&mut ring, &mut slots, target, config.timeout())
+                        {
+                            report.finding(finding);
+                        }
+                    }
+                    // A paced scan: the next start bounds the wait below, so completions are
+                    // reaped meanwhile.
+                    Next::Wait(when) => not_before = Some(when),
+                    Next::End => more = false,
                 }
             }
-            if slots.is_empty() {
-                if more {
-                    continue;
-                }
+            if slots.is_empty() && !more {
                 break;
             }
-            // Submit what was queued and sleep until at least one operation completes.
-            match ring.submit_and_wait(1) {
+            // Submit what was queued and sleep until at least one operation completes (or the
+            // next paced start comes: the wait's own timeout, not an operation in the ring).
+            let waited = match not_before {
+                None => ring.submit_and_wait(1),
+                Some(when) => {
+                    let left = when.saturating_duration_since(Instant::now());
+                    let timespec = types::Timespec::from(left);
+                    let args = types::SubmitArgs::new().timespec(&timespec);
+                    ring.submitter().submit_with_args(1, &args)
+                }
+            };
+            match waited {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.raw_os_error() == Some(libc::ETIME) => {}
                 Err(e) => panic!("io_uring_enter failed: {e}"),
             }
             let done: Vec<(u64, i32)> = ring

@@ -8,7 +8,6 @@ use wardial_probe::{lock, Finding, Probe, ScanConfig, ScanSummary, Stop};
 
 use super::options::ScanOptions;
 use super::output::End;
-use super::pace::Pacer;
 use super::plan::Plan;
 use super::progress::Progress;
 use super::resume::resume_point;
@@ -79,9 +78,11 @@ pub fn run(
     // The scan's own stop: set by Ctrl-C, the budget, or an output that cannot be written.
     let stop = Stop::new();
     let dog = watchdog(stop.clone(), interrupt.clone(), opts.budget);
-    let config = ScanConfig::new(opts.timeout, max_connections).with_stop(stop.clone());
-    let pacer = opts.rate.map(|rate| Pacer::new(rate, stop.clone()));
-    let mut targets = Tracked::new(walk, opts.start, opts.done.clone(), pacer);
+    let mut config = ScanConfig::new(opts.timeout, max_connections).with_stop(stop.clone());
+    if let Some(rate) = opts.rate {
+        config = config.with_rate(rate);
+    }
+    let mut targets = Tracked::new(walk, opts.start, opts.done.clone());
     let shared = Shared {
         in_flight: targets.in_flight(),
         sink: Arc::new(Mutex::new(sink)),
@@ -99,8 +100,7 @@ pub fn run(
     });
     progress.finish();
     drop((dog, checkpoints));
-    // Targets left: the stop refused one, a model dropped one it had taken, or the pacer's
-    // wait was cut short before it took one.
+    // Targets left: the stop refused one, or a model dropped one it had taken.
     let left = summary.stopped
         || !lock(&shared.in_flight).unfinished().is_empty()
         || targets.size_hint().0 > 0;

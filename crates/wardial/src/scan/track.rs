@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use wardial_probe::{lock, Target};
 
-use super::pace::Pacer;
 use crate::targets::Walk;
 
 /// The positions in flight: taken from the walk, not yet reported. What is left in it when a
@@ -46,23 +45,20 @@ impl InFlight {
     }
 }
 
-/// The scan's targets as a model pulls them: the walk, minus positions already done, paced,
-/// with every position taken recorded in [`InFlight`].
+/// The scan's targets as a model pulls them: the walk, minus positions already done, with every position taken recorded in [`InFlight`].
 #[derive(Debug)]
 pub struct Tracked {
     walk: Walk,
     skip: Arc<HashSet<u64>>,
-    pacer: Option<Pacer>,
     in_flight: Arc<Mutex<InFlight>>,
 }
 
 impl Tracked {
     /// The targets of `walk`, which starts at position `start`, without the positions in `skip`.
-    pub fn new(walk: Walk, start: u64, skip: HashSet<u64>, pacer: Option<Pacer>) -> Tracked {
+    pub fn new(walk: Walk, start: u64, skip: HashSet<u64>) -> Tracked {
         Tracked {
             walk,
             skip: Arc::new(skip),
-            pacer,
             in_flight: Arc::new(Mutex::new(InFlight {
                 next: start,
                 ..InFlight::default()
@@ -93,13 +89,6 @@ impl Iterator for Tracked {
             if self.skip.contains(&position) {
                 self.walk.next();
                 continue;
-            }
-            // Waited for before the target is taken: a stop that lands meanwhile leaves it in
-            // the walk, and the scan's end sees targets left.
-            if let Some(pacer) = &mut self.pacer {
-                if !pacer.wait() {
-                    return None;
-                }
             }
             let target = self.walk.next()?;
             let mut in_flight = lock(&self.in_flight);
