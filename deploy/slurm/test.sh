@@ -121,9 +121,9 @@ say "1. --array=1,2,4 then --array=3: $(head -1 "$work/merge.txt")"
 
 # --- a task cancelled mid-scan, then run again ------------------------------------------------
 rm "$OUT/shard-2-4.jsonl"
-# Paced to 40 a second so that it is surely mid-scan when cancelled; the threads model hands on
-# each finding as it comes (it pulls targets on a thread that does not also collect findings).
-WARDIAL_ARGS="--rate 40 --model threads" sbatch --parsable --array=2 --export=ALL --output="$work/results/cancel-%A_%a.log" \
+# Paced to 40 a second so that it is surely mid-scan when cancelled (every model hands on each
+# finding as it comes while it waits for its next start).
+WARDIAL_ARGS="--rate 40" sbatch --parsable --array=2 --export=ALL --output="$work/results/cancel-%A_%a.log" \
     "$root/deploy/slurm/wardial-array.sbatch" >"$work/jobid"
 job=$(cut -d';' -f1 "$work/jobid")
 for _ in $(seq 1 100); do

@@ -141,6 +141,34 @@ pub const WRONG: [Wrong; 11] = [
     }"#,
         says: "started after the stop",
     },
+    // The targets' blocking `next` inside the loop: a paced scan sleeps there, and the findings
+    // of the probes in flight wait until the next start.
+    Wrong {
+        task: 3,
+        file: TOKIO,
+        hint: SCAN,
+        code: r#"    let timeout = config.timeout();
+    let mut targets = config.until_stopped(targets);
+    let mut probes = tokio::task::JoinSet::new();
+    loop {
+        while let Some(ended) = probes.try_join_next() {
+            report.finding(ended.expect("a probe task panicked"));
+        }
+        while probes.len() >= config.max_connections() {
+            if let Some(ended) = probes.join_next().await {
+                report.finding(ended.expect("a probe task panicked"));
+            }
+        }
+        let Some(target) = targets.next() else {
+            break;
+        };
+        probes.spawn(probe(target, timeout));
+    }
+    while let Some(ended) = probes.join_next().await {
+        report.finding(ended.expect("a probe task panicked"));
+    }"#,
+        says: "keep handing on findings",
+    },
     // Every probe polled inside the scan's own task: concurrent, but starved under load.
     Wrong {
         task: 3,

@@ -341,3 +341,34 @@ fn task3_dropping_the_scan_cancels_its_probes() {
         "the scan was dropped with {in_flight} probes in flight, and {left} of them were left running: tokio detaches a spawned task when its JoinHandle is dropped, so a scan dropped midway (by a select!, a timeout, Ctrl-C) leaves its probes behind. Keep them in a JoinSet, which aborts its tasks when it is dropped"
     );
 }
+
+#[test]
+fn task3_findings_flow_while_a_paced_scan_waits() {
+    // Three hosts that answer at once, at 3 starts a second: each finding must be handed on
+    // long before the next target is taken, a third of a second later. A scan that waits for
+    // the pace in a sleep (or in the targets' blocking `next`) holds every finding until then.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Event {
+        Taken(Ipv4Addr),
+        Found(Ipv4Addr),
+    }
+    let lab = Lab::new(|_| Host::Quick);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (taken, found) = (events.clone(), events.clone());
+    let paced = targets(Some(3)).inspect(move |t| taken.lock().unwrap().push(Event::Taken(t.addr)));
+    scan(
+        &lab,
+        Box::new(paced),
+        ScanConfig::new(Duration::from_secs(5), 4).with_rate(3.0),
+        move |f, _| found.lock().unwrap().push(Event::Found(f.target.addr)),
+    );
+    let events = events.lock().unwrap().clone();
+    let at = |e: Event| events.iter().position(|&x| x == e);
+    for i in 0..2 {
+        let (first, next) = (Ipv4Addr::from(BASE + i), Ipv4Addr::from(BASE + i + 1));
+        assert!(
+            at(Event::Found(first)).is_some() && at(Event::Found(first)) < at(Event::Taken(next)),
+            "at 3 starts a second, {first} answered at once but was reported only after {next} was taken ({events:?}): while a paced scan waits for its next start, keep handing on findings. Wait with `targets.next_after(...)` on tokio's timer, raced against `join_next` in a `tokio::select!`"
+        );
+    }
+}

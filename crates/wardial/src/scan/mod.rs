@@ -2,7 +2,8 @@
 //!
 //! The targets are walked in a seeded pseudo-random order, a shard at a time, skipping
 //! exclusions ([`crate::targets`]); probes start at most `--rate` a second, evenly spaced
-//! ([`wardial_probe::feed::Pacer`], which every model keeps through its targets' feed); a stopped scan writes where it stopped ([`resume`]).
+//! ([`wardial_probe::feed::Pacer`], kept by every model through its targets' feed); a stopped
+//! scan writes where it stopped ([`resume`]).
 //!
 //! - [`command`](mod@command): the arguments, and how they become [`options`] (new, or from a resume file);
 //! - [`run`](mod@run): the scan itself, with [`track`] (which positions are in flight),
