@@ -526,6 +526,40 @@ fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
 }
 
 #[test]
+fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
+    // One start every 1000 s: after the first probe (refused at once), each model waits for
+    // the second, in a sleep, on a timer of its loop or on its runtime's; Ctrl-C must end it.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    for model in ["threads", "callbacks", "tokio"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+            .args([
+                "scan",
+                "127.0.0.0/30",
+                "-p",
+                &port,
+                "--all",
+                "--rate",
+                "0.001",
+            ])
+            .args(["-m", model])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The first finding: the scan now waits for its second start.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut byte = [0u8; 1];
+        while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+        ctrl_c(&child);
+        let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
+        assert_eq!(code, Some(130), "{model}");
+    }
+}
+
+#[test]
 fn ctrl_c_while_reading_targets_from_stdin_stops_reading() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
         .args(["scan", "-"])
