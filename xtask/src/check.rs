@@ -42,7 +42,7 @@ const SCAN: &str = "this loop awaits one probe";
 const WAKE: &str = "put this task back on its run queue";
 
 /// Wrong solutions the task tests must catch, each with a message that names the mistake.
-pub const WRONG: [Wrong; 11] = [
+pub const WRONG: [Wrong; 12] = [
     // A `next_back` that returns the last address and never moves: `.rev()` never ends.
     Wrong {
         task: 1,

@@ -245,7 +245,6 @@ mod tests {
         // A stop during a wait: the feed ends, and the target it did not take is left.
         config.stop().stop();
         assert_eq!(feed.next_at(t0 + Duration::from_secs(9)), Next::End);
-        drop(feed);
         assert_eq!(all.count(), 1);
     }
 

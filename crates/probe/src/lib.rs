@@ -653,7 +653,6 @@ mod tests {
         config.stop().stop();
         assert!(targets.next().is_none());
         assert!(targets.next().is_none());
-        drop(targets);
         assert_eq!(taken, 1, "no target is taken after the stop");
         let mut ignore = |_| {};
         assert!(Report::new(&mut ignore).finish(&config).stopped);
