@@ -344,31 +344,47 @@ fn task3_dropping_the_scan_cancels_its_probes() {
 
 #[test]
 fn task3_findings_flow_while_a_paced_scan_waits() {
-    // Three hosts that answer at once, at 3 starts a second: each finding must be handed on
+    // Three hosts at 3 starts a second: the first answers only once the third has been
+    // reported (or at its deadline), the other two at once. So the first probe must stay in
+    // flight while the scan waits for its next starts, and each quick finding must be handed on
     // long before the next target is taken, a third of a second later. A scan that waits for
     // the pace in a sleep (or in the targets' blocking `next`) holds every finding until then.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     enum Event {
         Taken(Ipv4Addr),
-        Found(Ipv4Addr),
+        Found(Ipv4Addr, &'static str),
     }
-    let lab = Lab::new(|_| Host::Quick);
+    let lab = Lab::new(|i| if i == 0 { Host::Held } else { Host::Quick });
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (taken, found) = (events.clone(), events.clone());
+    let (taken, found, release) = (events.clone(), events.clone(), lab.clone());
     let paced = targets(Some(3)).inspect(move |t| taken.lock().unwrap().push(Event::Taken(t.addr)));
+    let host = |i: u32| Ipv4Addr::from(BASE + i);
     scan(
         &lab,
         Box::new(paced),
-        ScanConfig::new(Duration::from_secs(5), 4).with_rate(3.0),
-        move |f, _| found.lock().unwrap().push(Event::Found(f.target.addr)),
+        ScanConfig::new(Duration::from_secs(2), 4).with_rate(3.0),
+        move |f, _| {
+            found
+                .lock()
+                .unwrap()
+                .push(Event::Found(f.target.addr, f.outcome.kind()));
+            if f.target.addr == host(2) {
+                release.release.notify_one();
+            }
+        },
     );
     let events = events.lock().unwrap().clone();
-    let at = |e: Event| events.iter().position(|&x| x == e);
-    for i in 0..2 {
-        let (first, next) = (Ipv4Addr::from(BASE + i), Ipv4Addr::from(BASE + i + 1));
-        assert!(
-            at(Event::Found(first)).is_some() && at(Event::Found(first)) < at(Event::Taken(next)),
-            "at 3 starts a second, {first} answered at once but was reported only after {next} was taken ({events:?}): while a paced scan waits for its next start, keep handing on findings. Wait with `targets.next_after(...)` on tokio's timer, raced against `join_next` in a `tokio::select!`"
-        );
-    }
+    let at = |want: &dyn Fn(&Event) -> bool| events.iter().position(want);
+    let found = |a: Ipv4Addr| at(&|e| matches!(e, Event::Found(x, _) if *x == a));
+    let taken = |a: Ipv4Addr| at(&|e| *e == Event::Taken(a));
+    assert!(
+        found(host(1)).is_some() && found(host(1)) < taken(host(2)),
+        "at 3 starts a second, {} answered at once but was reported only after {} was taken ({events:?}): while a paced scan waits for its next start, keep handing on findings. Wait with `targets.next_after(...)` on tokio's timer, raced against `join_next` in a `tokio::select!`",
+        host(1),
+        host(2)
+    );
+    assert!(
+        events.contains(&Event::Found(host(0), "refused")),
+        "the first host answers once the third is reported, but its probe ended otherwise ({events:?}): a paced scan must keep its probes in flight, and start the next ones, while it waits for its next start"
+    );
 }

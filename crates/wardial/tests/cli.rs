@@ -533,6 +533,10 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
     let port = closed.local_addr().unwrap().port().to_string();
     drop(closed);
     for model in ["threads", "callbacks", "tokio"] {
+        let resume = std::env::temp_dir().join(format!(
+            "wardial-paced-{model}-{}.resume",
+            std::process::id()
+        ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
             .args([
                 "scan",
@@ -543,7 +547,8 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
                 "--rate",
                 "0.001",
             ])
-            .args(["-m", model])
+            .args(["-m", model, "--resume-file"])
+            .arg(&resume)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -556,6 +561,10 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
         ctrl_c(&child);
         let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
         assert_eq!(code, Some(130), "{model}");
+        // Where it stopped is saved: after the one target taken.
+        let state = std::fs::read_to_string(&resume).unwrap();
+        assert!(state.contains("\"position\": 1,"), "{model}: {state}");
+        std::fs::remove_file(&resume).unwrap();
     }
 }
 

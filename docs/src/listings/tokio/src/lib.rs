@@ -90,9 +90,11 @@ pub async fn scan_with<P, F>(
     // Task 3: this loop awaits one probe before it starts the next. Keep up to
     // `config.max_connections()` probes in flight instead, each in a task of its own, and report
     // each finding as soon as its probe ends. Take a target only when its probe can start at once
-    // (the targets may be 2^32 long, and a stop must start nothing more), and let no probe outlive
-    // the scan, even when the scan is dropped before it ends. The notes: "async/await" (the scan,
-    // and why a task per probe) and "Cancellation and structured concurrency" (`JoinSet`).
+    // (the targets may be 2^32 long, and a stop must start nothing more), keep handing on findings
+    // while a paced scan waits for its next start (`next_after`, on tokio's timer), and let no
+    // probe outlive the scan, even when the scan is dropped before it ends. The notes:
+    // "async/await" (the scan, and why a task per probe) and "Cancellation and structured
+    // concurrency" (`JoinSet`).
     for target in config.until_stopped(targets) {
         report.finding(probe(target, config.timeout()).await);
     }
