@@ -489,33 +489,42 @@ fn exit_code_within(child: &mut std::process::Child, bound: std::time::Duration)
     }
 }
 
-#[test]
-fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
-    // A port where nothing listens (one the kernel just handed out, then freed): every probe
-    // is refused at once, and a /16 prints far more lines than a pipe holds.
+/// A port where nothing listens (one the kernel just handed out, then freed): every probe to
+/// it is refused at once.
+fn closed_port() -> String {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port().to_string();
-    drop(closed);
+    closed.local_addr().unwrap().port().to_string()
+}
+
+/// `wardial scan ARGS` with its standard output to read and nothing on the others.
+fn scan_to_read(args: &[&str]) -> (std::process::Child, std::process::ChildStdout) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
-        .args([
-            "scan",
-            "127.0.0.0/16",
-            "-p",
-            &port,
-            "--all",
-            "-m",
-            "callbacks",
-        ])
+        .arg("scan")
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Read the first line (the Ctrl-C handler is installed by then), then nothing more: the
-    // pipe fills (about 64 KiB, some 2000 lines) and the scan blocks writing to it.
-    let mut stdout = child.stdout.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, stdout)
+}
+
+/// Reads up to the end of the first line (the Ctrl-C handler is installed by then).
+fn read_first_line(stdout: &mut impl Read) {
     let mut byte = [0u8; 1];
     while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+}
+
+#[test]
+fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
+    // Every probe refused at once, and a /16 prints far more lines than a pipe holds.
+    let port = closed_port();
+    let (mut child, mut stdout) =
+        scan_to_read(&["127.0.0.0/16", "-p", &port, "--all", "-m", "callbacks"]);
+    // Read the first line, then nothing more: the pipe fills (about 64 KiB, some 2000 lines)
+    // and the scan blocks writing to it.
+    read_first_line(&mut stdout);
     std::thread::sleep(std::time::Duration::from_millis(500));
     ctrl_c(&child);
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -529,35 +538,27 @@ fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
 fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
     // One start every 1000 s: after the first probe (refused at once), each model waits for
     // the second, in a sleep, on a timer of its loop or on its runtime's; Ctrl-C must end it.
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port().to_string();
-    drop(closed);
+    let port = closed_port();
     for model in ["threads", "callbacks", "tokio"] {
         let resume = std::env::temp_dir().join(format!(
             "wardial-paced-{model}-{}.resume",
             std::process::id()
         ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
-            .args([
-                "scan",
-                "127.0.0.0/30",
-                "-p",
-                &port,
-                "--all",
-                "--rate",
-                "0.001",
-            ])
-            .args(["-m", model, "--resume-file"])
-            .arg(&resume)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let resume_arg = resume.to_string_lossy();
+        let (mut child, mut stdout) = scan_to_read(&[
+            "127.0.0.0/30",
+            "-p",
+            &port,
+            "--all",
+            "--rate",
+            "0.001",
+            "-m",
+            model,
+            "--resume-file",
+            &resume_arg,
+        ]);
         // The first finding: the scan now waits for its second start.
-        let mut stdout = child.stdout.take().unwrap();
-        let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+        read_first_line(&mut stdout);
         ctrl_c(&child);
         let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
         assert_eq!(code, Some(130), "{model}");
