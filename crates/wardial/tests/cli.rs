@@ -570,6 +570,33 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
 }
 
 #[test]
+fn a_paced_scan_says_how_fast_its_probes_started() {
+    let port = closed_port();
+    let end = |extra: &[&str]| {
+        let mut args = vec!["scan", "127.0.0.0/29", "-p", &port, "--json"];
+        args.extend(extra);
+        let out = wardial(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let last = text(&out.stdout).lines().last().unwrap().to_string();
+        let end: serde_json::Value = serde_json::from_str(&last).unwrap();
+        assert_eq!(end["record"], "end");
+        (end, text(&out.stderr))
+    };
+    let (paced, said) = end(&["--rate", "50"]);
+    assert!(
+        paced["started_per_second"].as_f64().unwrap() > 0.0,
+        "{paced}"
+    );
+    assert!(
+        said.contains("paced at --rate 50: probes started"),
+        "{said}"
+    );
+    let (unpaced, said) = end(&[]);
+    assert!(unpaced.get("started_per_second").is_none(), "{unpaced}");
+    assert!(!said.contains("paced"), "{said}");
+}
+
+#[test]
 fn ctrl_c_while_reading_targets_from_stdin_stops_reading() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
         .args(["scan", "-"])

@@ -262,6 +262,13 @@ fn report_end(opts: &ScanOptions, result: &ScanResult, resuming: Option<&Path>) 
         return;
     }
     say(&line);
+    if let (Some(asked), Some(started)) = (opts.rate, result.started_per_second) {
+        // Two rates on the screen: say why they differ.
+        say(&format!(
+            "paced at --rate {asked}: probes started {started:.1} a second; the probes/s above also counts the last probes' wait for an answer (each up to the {} timeout)",
+            crate::human::duration(opts.timeout.as_secs_f64())
+        ));
+    }
     match (&result.resume_file, resuming) {
         (Some(file), _) if opts.output.is_some() => say(&format!(
             "the rest is saved: run the same command again to go on (checkpoint {})",

@@ -109,6 +109,10 @@ pub struct End {
     pub completed: u64,
     pub servers: u64,
     pub at: String,
+    /// A paced run's probes started this many a second (first start to last), which is what
+    /// `--rate` limits: the run's own probes per second also count the wait of its last probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_per_second: Option<f64>,
 }
 
 impl End {
@@ -121,6 +125,7 @@ impl End {
             completed: summary.completed,
             servers: summary.servers,
             at: timestamp(SystemTime::now()),
+            started_per_second: None,
         }
     }
 

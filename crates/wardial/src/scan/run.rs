@@ -49,6 +49,8 @@ pub struct ScanResult {
     pub ended: Ended,
     /// The resume file written, if targets were left.
     pub resume_file: Option<PathBuf>,
+    /// A paced scan's probes started this many a second (see [`Tracked::started_per_second`]).
+    pub started_per_second: Option<f64>,
 }
 
 /// What the findings and the checkpoints share: the positions in flight and the output, each
@@ -207,8 +209,17 @@ fn end(
     summary: ScanSummary,
     ended: Ended,
 ) -> Result<ScanResult, Failure> {
+    // To a hundredth: the figure is for reading, not for digits of float noise.
+    let started_per_second = opts
+        .rate
+        .and(targets.started_per_second())
+        .map(|r| (r * 100.0).round() / 100.0);
+    let record = End {
+        started_per_second,
+        ..End::new(plan, ended.word(), &summary)
+    };
     // A sink that failed is not written again: the end record goes where it can.
-    let _ = lock(&shared.sink).end(&End::new(plan, ended.word(), &summary));
+    let _ = lock(&shared.sink).end(&record);
     let resume_file = if ended == Ended::Complete {
         let _ = std::fs::remove_file(&opts.resume_file);
         None
@@ -220,5 +231,6 @@ fn end(
         summary,
         ended,
         resume_file,
+        started_per_second,
     })
 }

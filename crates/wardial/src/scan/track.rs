@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use wardial_probe::{lock, Target};
 
@@ -51,6 +52,9 @@ pub struct Tracked {
     walk: Walk,
     skip: Arc<HashSet<u64>>,
     in_flight: Arc<Mutex<InFlight>>,
+    /// When the first and the last target were taken, and how many: a model takes a target
+    /// when it starts its probe, so these time the starts.
+    starts: (Option<Instant>, Option<Instant>, u64),
 }
 
 impl Tracked {
@@ -63,7 +67,18 @@ impl Tracked {
                 next: start,
                 ..InFlight::default()
             })),
+            starts: (None, None, 0),
         }
+    }
+
+    /// Probes started per second, from the first start to the last (what `--rate` limits), once
+    /// two have started.
+    pub fn started_per_second(&self) -> Option<f64> {
+        let (Some(first), Some(last), n) = self.starts else {
+            return None;
+        };
+        let span = last.duration_since(first).as_secs_f64();
+        (n >= 2 && span > 0.0).then(|| (n - 1) as f64 / span)
     }
 
     /// The record of positions in flight, shared with whoever receives the findings.
@@ -98,6 +113,8 @@ impl Iterator for Tracked {
                 .or_default()
                 .push(position);
             in_flight.next = self.walk.position();
+            let now = Instant::now();
+            self.starts = (self.starts.0.or(Some(now)), Some(now), self.starts.2 + 1);
             return Some(target);
         }
     }
