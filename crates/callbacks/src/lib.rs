@@ -267,7 +267,8 @@ impl EventLoop {
 
     /// One turn of the loop: sleep until a socket is ready, the next deadline is due or
     /// `not_after` comes (when a paced scan may start its next probe), run the callbacks of the
-    /// ready sockets, then expire the probes whose deadline has passed. The green threads' scheduler has the same `turn`, on purpose, to be read beside it.
+    /// ready sockets, then expire the probes whose deadline has passed. The green threads'
+    /// scheduler has the same `turn`, on purpose, to be read beside it.
     pub fn turn(&mut self, not_after: Option<Instant>) {
         let now = Instant::now();
         let wait = self

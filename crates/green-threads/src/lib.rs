@@ -345,8 +345,9 @@ impl Scheduler {
 
     /// One turn of the scheduler: sleep until a socket is ready, the next deadline is due or
     /// `not_after` comes (when a paced scan may start its next probe), switch into the probes
-    /// whose sockets are ready, then into those whose deadline has passed. It is the callbacks loop's `turn` on purpose, line for line but for what an event
-    /// runs (a stack switch here, a callback there): read the two side by side.
+    /// whose sockets are ready, then into those whose deadline has passed. It is the callbacks
+    /// loop's `turn` on purpose, line for line but for what an event runs (a stack switch here,
+    /// a callback there): read the two side by side.
     fn turn(&mut self, not_after: Option<Instant>) {
         let now = Instant::now();
         let wait = self

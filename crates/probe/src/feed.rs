@@ -32,9 +32,21 @@ pub struct Pacer {
     next: Option<Instant>,
 }
 
+/// The slowest pace: one start in 1000 s.
+pub const MIN_RATE: f64 = 0.001;
+/// The fastest pace: a million starts a second (a microsecond apart).
+pub const MAX_RATE: f64 = 1e6;
+
 impl Pacer {
-    /// At most `per_second` starts a second (finite and above zero: the CLI checks).
+    /// At most `per_second` starts a second, within [`MIN_RATE`] and [`MAX_RATE`].
+    ///
+    /// # Panics
+    /// Outside those bounds (or not a number). (The CLI refuses one with a message.)
     pub fn new(per_second: f64) -> Pacer {
+        assert!(
+            (MIN_RATE..=MAX_RATE).contains(&per_second),
+            "a rate must be {MIN_RATE} to {MAX_RATE} probes a second, not {per_second}"
+        );
         Pacer {
             interval: Duration::from_secs_f64(1.0 / per_second),
             next: None,
@@ -119,6 +131,13 @@ impl<'a> Feed<'a> {
             // Paced before the target is taken: a stop that lands during the wait leaves it
             // untaken.
             if let Err(slot) = pacer.start(now) {
+                // Unless none is left: then the scan must not wait a whole interval to learn
+                // that it has ended. (Asked only here, where a wait is about to begin: the
+                // targets may take some work to tell.)
+                if self.targets.size_hint().1 == Some(0) {
+                    self.ended = true;
+                    return Next::End;
+                }
                 return Next::Wait(slot.min(now + NAP));
             }
         }
@@ -202,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pacer_spaces_starts_and_never_bursts() {
+    fn the_pacer_spaces_starts_and_catches_up_by_at_most_its_slack() {
         let mut pacer = Pacer::new(500.0);
         let ms = Duration::from_millis;
         let t0 = Instant::now();
@@ -249,21 +268,74 @@ mod tests {
     }
 
     #[test]
-    fn a_stop_ends_a_long_wait_within_a_nap() {
-        let stop = Stop::new();
-        let config = ScanConfig::new(Duration::from_secs(1), 4)
-            .with_rate(0.001)
-            .with_stop(stop.clone());
-        let mut all = targets(2);
+    fn a_stop_ends_a_long_wait_and_says_the_scan_was_cut_short() {
+        // The next start is 1000 s away: the stop ends the sleep at the next nap. (Bounded, so
+        // that a sleep that ignores the stop fails here instead of hanging the tests.)
+        let stopped = wardial_testkit::within(
+            Duration::from_secs(20),
+            "a stop did not end the paced wait",
+            || {
+                let stop = Stop::new();
+                let config = ScanConfig::new(Duration::from_secs(1), 4)
+                    .with_rate(MIN_RATE)
+                    .with_stop(stop.clone());
+                let mut all = targets(2);
+                let mut feed = config.until_stopped(&mut all);
+                assert!(feed.next().is_some(), "the first start is at once");
+                let stopper = std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(10));
+                    stop.stop();
+                });
+                assert_eq!(feed.next(), None);
+                stopper.join().unwrap();
+                let mut ignore = |_| {};
+                crate::Report::new(&mut ignore).finish(&config).stopped
+            },
+        );
+        assert!(stopped, "a target was left: the scan was cut short");
+    }
+
+    #[test]
+    fn the_last_target_taken_ends_the_feed_without_a_wait() {
+        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(MIN_RATE);
+        let mut one = crate::Cidr::new(Ipv4Addr::LOCALHOST, 32)
+            .iter()
+            .map(|a| Target::direct(a, 80));
+        let mut feed = config.until_stopped(&mut one);
+        let t0 = Instant::now();
+        assert!(matches!(feed.next_at(t0), Next::Go(_)));
+        // The next slot is 1000 s away, but there is nothing left to start in it.
+        assert_eq!(feed.next_at(t0), Next::End);
+        let mut ignore = |_| {};
+        assert!(!crate::Report::new(&mut ignore).finish(&config).stopped);
+    }
+
+    #[test]
+    fn a_wait_dropped_before_its_end_takes_nothing() {
+        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(MIN_RATE);
+        let mut all = targets(3);
         let mut feed = config.until_stopped(&mut all);
-        assert!(feed.next().is_some(), "the first start is at once");
-        // The next start is 1000 s away: the stop ends the sleep at the next nap.
-        let stopper = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(10));
-            stop.stop();
-        });
-        assert_eq!(feed.next(), None);
-        stopper.join().unwrap();
+        assert!(feed.next().is_some());
+        // A timer that never fires, polled once and dropped, as a `select!` drops the branch
+        // that lost.
+        {
+            let waiting = feed.next_after(|_| std::future::pending::<()>());
+            let mut waiting = std::pin::pin!(waiting);
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(
+            all.count(),
+            2,
+            "both targets after the first are still there"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a rate must be")]
+    fn no_pace_slower_than_one_start_in_1000_seconds() {
+        // 1 / 1e-20 seconds would not fit a Duration.
+        Pacer::new(1e-20);
     }
 
     #[test]
@@ -275,7 +347,8 @@ mod tests {
             std::thread::sleep(when.saturating_duration_since(Instant::now()));
             std::future::ready(())
         };
-        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(1000.0);
+        // 50 ms apart, so that each start after the first surely has to wait.
+        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(20.0);
         let mut all = targets(3);
         let feed = config.until_stopped(&mut all);
         let taken: Vec<Target> =

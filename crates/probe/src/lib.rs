@@ -349,12 +349,11 @@ impl ScanConfig {
     /// [`feed::Pacer`]). The pace is kept by the targets' [`Feed`], so every model keeps it.
     ///
     /// # Panics
-    /// If `per_second` is not a number above zero. (The CLI refuses one with a message.)
+    /// If `per_second` is outside [`feed::MIN_RATE`] to [`feed::MAX_RATE`]. (The CLI refuses
+    /// one with a message.)
     pub fn with_rate(mut self, per_second: f64) -> ScanConfig {
-        assert!(
-            per_second.is_finite() && per_second > 0.0,
-            "a rate must be a number of probes a second above zero, not {per_second}"
-        );
+        // Checked now, where the caller is, rather than when a scan starts.
+        feed::Pacer::new(per_second);
         self.rate = Some(per_second);
         self
     }
@@ -562,6 +561,8 @@ pub fn scan_on_another_thread(
 /// - `config.stop()` stops starting probes: no target is taken after it, and a target is taken
 ///   only when its probe can start at once (see [`ScanConfig::until_stopped`]); the call
 ///   returns once those in flight have ended;
+/// - a paced scan's wait for its next start (a [`Feed`]'s [`Next::Wait`]) holds nothing else
+///   back: the probes in flight go on, and their findings are handed on as they complete;
 /// - the outcome of every probe comes from [`http::Exchange`]: a model reports what happened on
 ///   the socket, the exchange says what it means;
 /// - a plain blocking call, so every caller treats every model alike (an async model owns its

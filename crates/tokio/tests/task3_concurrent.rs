@@ -2,7 +2,8 @@
 //! `scan_with` is given probes made here, which touch no network (so task 2's probe plays no
 //! part) and count what the scan does with them: how many are in flight at once, whether each
 //! runs in a task of its own, whether one starts after a stop, whether one outlives the scan.
-//! Counted, not timed. Nothing here walks a CIDR block (that is task 1).
+//! Counted, not timed, but for the paced scan's test, which orders events a third of a second
+//! apart against answers that come at once. Nothing here walks a CIDR block (that is task 1).
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};

@@ -11,7 +11,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, types, IoUring};
+use io_uring::{opcode, IoUring};
 use slab::Slab;
 use socket2::{Domain, SockAddr, Socket, Type};
 use wardial_probe::http::{Exchange, Step};
@@ -19,7 +19,7 @@ use wardial_probe::{
     Finding, Next, Outcome, Probe, Report, ScanConfig, ScanSummary, Target, Targets,
 };
 
-use crate::submit::{Op, Owned};
+use crate::submit::{Op, Owned, PaceTimer, PACE_TAG};
 use crate::Unavailable;
 
 /// The most entries the kernel allows in a completion queue (`IORING_MAX_CQ_ENTRIES`).
@@ -55,23 +55,22 @@ impl Uring {
     pub fn new() -> Result<Uring, Unavailable> {
         let ring =
             IoUring::new(8).map_err(|e| Unavailable(format!("io_uring is refused here ({e})")))?;
-        // Old kernels (before 5.6, 5.7 for polling sockets inside the ring, 5.11 for a wait
-        // with a timeout) lack what the loop needs: say so here, rather than report every host as an error or a timeout.
+        // Old kernels (before 5.6, or 5.7 for polling sockets inside the ring) lack what the
+        // loop submits: say so here, rather than report every host as an error or a timeout.
         let mut probe = io_uring::Probe::new();
         let needs = [
             opcode::Connect::CODE,
             opcode::Send::CODE,
             opcode::Recv::CODE,
             opcode::LinkTimeout::CODE,
+            opcode::Timeout::CODE,
         ];
-        // A wait with a timeout of its own (for a paced scan's next start) is 5.11's.
         let supported = ring.submitter().register_probe(&mut probe).is_ok()
             && needs.iter().all(|&op| probe.is_supported(op))
-            && ring.params().is_feature_fast_poll()
-            && ring.params().is_feature_ext_arg();
+            && ring.params().is_feature_fast_poll();
         if !supported {
             return Err(Unavailable(
-                "this kernel's io_uring lacks socket connect/send/recv, linked timeouts or timed waits (Linux 5.11 or later has them)".into(),
+                "this kernel's io_uring lacks socket connect/send/recv or timeouts (Linux 5.7 or later has them)".into(),
             ));
         }
         Ok(Uring)
@@ -84,10 +83,11 @@ impl Probe for Uring {
         "uring"
     }
 
-    /// The kernel's limit on a completion queue (65 536 entries), at two per probe.
+    /// The kernel's limit on a completion queue (65 536 entries), at two per probe and one for
+    /// a paced scan's timer.
     fn capacity(&self) -> Option<(usize, String)> {
         Some((
-            MAX_COMPLETIONS / 2,
+            (MAX_COMPLETIONS - 1) / 2,
             format!("io_uring's completion queue holds at most {MAX_COMPLETIONS} entries, two per probe"),
         ))
     }
@@ -113,6 +113,7 @@ impl Probe for Uring {
             .build(entries as u32)
             .expect("an io_uring (one was made when the model was built)");
         let mut slots: Slab<Slot> = Slab::new();
+        let mut pace = PaceTimer::new();
         let mut targets = config.until_stopped(targets);
         let mut more = true;
         loop {
@@ -127,8 +128,8 @@ impl Probe for Uring {
                             report.finding(finding);
                         }
                     }
-                    // A paced scan: the next start bounds the wait below, so completions are
-                    // reaped meanwhile.
+                    // A paced scan: the next start is one more operation in the ring, a timer,
+                    // so completions are reaped while it runs.
                     Next::Wait(when) => not_before = Some(when),
                     Next::End => more = false,
                 }
@@ -136,21 +137,15 @@ impl Probe for Uring {
             if slots.is_empty() && !more {
                 break;
             }
-            // Submit what was queued and sleep until at least one operation completes (or the
-            // next paced start comes: the wait's own timeout, not an operation in the ring).
-            let waited = match not_before {
-                None => ring.submit_and_wait(1),
-                Some(when) => {
-                    let left = when.saturating_duration_since(Instant::now());
-                    let timespec = types::Timespec::from(left);
-                    let args = types::SubmitArgs::new().timespec(&timespec);
-                    ring.submitter().submit_with_args(1, &args)
-                }
-            };
-            match waited {
+            if let Some(when) = not_before {
+                let left = when.saturating_duration_since(Instant::now());
+                pace.arm(&mut ring, left)
+                    .unwrap_or_else(|e| panic!("io_uring_enter failed: {e}"));
+            }
+            // Submit what was queued and sleep until at least one operation completes.
+            match ring.submit_and_wait(1) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.raw_os_error() == Some(libc::ETIME) => {}
                 Err(e) => panic!("io_uring_enter failed: {e}"),
             }
             let done: Vec<(u64, i32)> = ring
@@ -158,6 +153,10 @@ impl Probe for Uring {
                 .map(|cqe| (cqe.user_data(), cqe.result()))
                 .collect();
             for (tag, result) in done {
+                if tag == PACE_TAG {
+                    pace.completed();
+                    continue;
+                }
                 let (key, is_op) = ((tag >> 1) as usize, tag & 1 == 0);
                 if let Some(finding) = complete(&mut ring, &mut slots, key, is_op, result) {
                     report.finding(finding);

@@ -138,6 +138,66 @@ impl Owned {
     }
 }
 
+/// `user_data` of the pace timer: no probe's (a slot's tags are far below it).
+pub(crate) const PACE_TAG: u64 = u64::MAX;
+
+/// A paced scan's wait for its next start, as one more operation in the ring: a timeout that
+/// completes (with `-ETIME`) when the start is due, and so ends the loop's wait for
+/// completions. (Linux 5.11 can also give that wait a timeout of its own; an operation works
+/// on every kernel the loop runs on, and keeps "everything is a completion" true.)
+pub(crate) struct PaceTimer {
+    timespec: Box<types::Timespec>,
+    /// Its completion is still to come (the kernel may read the timespec).
+    pending: bool,
+}
+
+impl PaceTimer {
+    pub(crate) fn new() -> PaceTimer {
+        PaceTimer {
+            timespec: Box::new(types::Timespec::new()),
+            pending: false,
+        }
+    }
+
+    /// Queues the timer to complete `left` from now, unless it is queued already: the one
+    /// queued comes no later (a start's slot never moves earlier), and the loop asks again
+    /// when it comes.
+    pub(crate) fn arm(&mut self, ring: &mut IoUring, left: Duration) -> io::Result<()> {
+        if self.pending {
+            return Ok(());
+        }
+        *self.timespec = types::Timespec::from(left);
+        let entry = opcode::Timeout::new(&*self.timespec)
+            .build()
+            .user_data(PACE_TAG);
+        loop {
+            // SAFETY: the timespec is on the heap, never moved, and not freed while the
+            // completion is pending (see `Drop`): the loop calls `completed` when it reaps it.
+            if unsafe { ring.submission().push(&entry) }.is_ok() {
+                self.pending = true;
+                return Ok(());
+            }
+            ring.submit()?;
+        }
+    }
+
+    /// Its completion has been reaped.
+    pub(crate) fn completed(&mut self) {
+        self.pending = false;
+    }
+}
+
+impl Drop for PaceTimer {
+    fn drop(&mut self) {
+        if self.pending {
+            // Ended with the timer queued (a stop during the wait): the kernel may still read
+            // the timespec until the ring goes, so it is leaked rather than freed.
+            let timespec = std::mem::replace(&mut self.timespec, Box::new(types::Timespec::new()));
+            std::mem::forget(timespec);
+        }
+    }
+}
+
 impl Drop for Owned {
     fn drop(&mut self) {
         if self.busy() {

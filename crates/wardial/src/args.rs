@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use wardial_probe::feed::{MAX_RATE, MIN_RATE};
 use wardial_probe::Cidr;
 
 /// Parses `500ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds. Written here because
@@ -61,10 +62,10 @@ pub fn rate(s: &str) -> Result<f64, String> {
     if !value.is_finite() || value <= 0.0 {
         return Err(format!("'{s}' must be more than zero probes per second"));
     }
-    if value < 0.001 {
+    if value < MIN_RATE {
         return Err(format!("'{s}' is less than one probe in 1000 seconds"));
     }
-    if value > 1e6 {
+    if value > MAX_RATE {
         return Err(format!("'{s}' is more than a million probes per second"));
     }
     Ok(value)

@@ -46,11 +46,15 @@ impl InFlight {
     }
 }
 
-/// The scan's targets as a model pulls them: the walk, minus positions already done, with every position taken recorded in [`InFlight`].
+/// The scan's targets as a model pulls them: the walk, minus positions already done, with
+/// every position taken recorded in [`InFlight`].
 #[derive(Debug)]
 pub struct Tracked {
     walk: Walk,
     skip: Arc<HashSet<u64>>,
+    /// The same positions in order, to count those ahead in O(log n): a paced scan asks how
+    /// many targets are left each time it is about to wait.
+    skip_in_order: Vec<u64>,
     in_flight: Arc<Mutex<InFlight>>,
     /// When the first and the last target were taken, and how many: a model takes a target
     /// when it starts its probe, so these time the starts.
@@ -62,6 +66,11 @@ impl Tracked {
     pub fn new(walk: Walk, start: u64, skip: HashSet<u64>) -> Tracked {
         Tracked {
             walk,
+            skip_in_order: {
+                let mut positions: Vec<u64> = skip.iter().copied().collect();
+                positions.sort_unstable();
+                positions
+            },
             skip: Arc::new(skip),
             in_flight: Arc::new(Mutex::new(InFlight {
                 next: start,
@@ -124,7 +133,7 @@ impl Iterator for Tracked {
         // whether anything remains, and a resumed scan whose rest is all done has nothing.)
         let rest = self.walk.size_hint().1.unwrap_or(usize::MAX);
         let from = self.walk.position();
-        let skipped = self.skip.iter().filter(|&&p| p >= from).count();
+        let skipped = self.skip_in_order.len() - self.skip_in_order.partition_point(|&p| p < from);
         let left = rest.saturating_sub(skipped);
         (left, Some(left))
     }
