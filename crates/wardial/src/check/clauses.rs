@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::Serialize;
 use wardial_probe::{Cidr, Outcome};
 use wardial_simnet::conformance::clause;
-use wardial_simnet::{Behaviour, Simnet, Stats, Truth};
+use wardial_simnet::{Behaviour, Simnet, Stats, Truth, World};
 
 use super::findings::{Form, Kind, Output, Reported};
 use super::process::{Ended, Run};
@@ -160,35 +160,74 @@ fn heard_a_trickle(e: &Evidence, f: &Reported) -> bool {
         && !agrees(&world.truth(f.addr, e.timeout), Some(f.kind), f.status)
 }
 
-/// Each host the scanner reported, by address, in the range (once each: the exactly-once
-/// clause judges repeats).
-fn reported_in_range<'a>(e: &'a Evidence) -> HashMap<Ipv4Addr, &'a Reported> {
-    let range = e.range();
-    let mut by_addr = HashMap::new();
-    for f in e.output.findings.iter().filter(|f| range.contains(f.addr)) {
+/// One host of the range as a scanner reported it, against the truth.
+#[derive(Debug)]
+pub struct Judged<'a> {
+    pub addr: Ipv4Addr,
+    /// What it reported (`None`: a list of servers left the host out).
+    pub reported: Option<&'a Reported>,
+    /// As the report shows it: `http 200`, `timeout`, `no server`.
+    pub said: String,
+    pub truth: Truth,
+    pub right: bool,
+}
+
+/// Every host of `world`'s range the scanner said something of, judged against the truth:
+/// each one it reported (its first report: the exactly-once clause judges repeats), and, in a
+/// list of servers that is `complete`, each one it left out, as "no server". (A list of
+/// outcomes says nothing of a host it left out.) The race and `wardial check` both judge here.
+pub fn judge_hosts<'a>(
+    world: &World,
+    timeout: Duration,
+    output: &'a Output,
+    complete: bool,
+) -> Vec<Judged<'a>> {
+    let mut by_addr: HashMap<Ipv4Addr, &Reported> = HashMap::new();
+    for f in output
+        .findings
+        .iter()
+        .filter(|f| world.range.contains(f.addr))
+    {
         by_addr.entry(f.addr).or_insert(f);
     }
-    by_addr
+    let listed = output.form == Form::ServersOnly && complete;
+    world
+        .range
+        .iter()
+        .filter_map(|addr| {
+            let truth = world.truth(addr, timeout);
+            let reported = by_addr.get(&addr).copied();
+            let (right, said) = match reported {
+                Some(f) => (agrees(&truth, Some(f.kind), f.status), f.said()),
+                None if listed => (agrees(&truth, None, None), "no server".to_string()),
+                None => return None,
+            };
+            Some(Judged {
+                addr,
+                reported,
+                said,
+                truth,
+                right,
+            })
+        })
+        .collect()
 }
 
 fn truth(e: &Evidence) -> Verdict {
-    let by_addr = reported_in_range(e);
     let mut problems = Vec::new();
     let mut judged = 0;
-    for addr in e.range() {
-        let truth = e.sim.world().truth(addr, e.timeout);
-        let (kind, status, said) = match (by_addr.get(&addr), e.output.form) {
-            (Some(f), _) if heard_a_trickle(e, f) => continue,
-            (Some(f), _) => (Some(f.kind), f.status, f.said()),
-            // Listing servers only, a scanner says "no server" by leaving a host out.
-            (None, Form::ServersOnly) => (None, None, "no server".to_string()),
-            (None, Form::Outcomes) => continue,
-        };
+    for j in judge_hosts(e.sim.world(), e.timeout, e.output, true) {
+        if j.reported.is_some_and(|f| heard_a_trickle(e, f)) {
+            continue;
+        }
         judged += 1;
-        if !agrees(&truth, kind, status) {
+        if !j.right {
             problems.push(format!(
-                "{addr}: got {said} but the host is {} (expected {truth})",
-                e.behaviour(addr)
+                "{}: got {} but the host is {} (expected {})",
+                j.addr,
+                j.said,
+                e.behaviour(j.addr),
+                j.truth
             ));
         }
     }

@@ -2,7 +2,6 @@
 //! scanner's command run there within the race's budget, and what it printed judged into a
 //! row beside the models' (or the reason it has none).
 
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use wardial_simnet::addresses::check_files;
 use wardial_simnet::{AtAddresses, Simnet, World};
 
 use super::figures::Outside;
-use crate::check::clauses::agrees;
+use crate::check::clauses::{judge_hosts, Judged};
 use crate::check::findings::{self, Form, Kind, Output};
 use crate::check::process::{self, Ended, Placeholders, Run, RunSpec};
 use crate::human;
@@ -114,7 +113,7 @@ impl<'a> OutsideLap<'a> {
         let rate = completed as f64 / seconds;
         let finished = exited && completed == self.hosts;
         let projected = (!finished && rate > 0.0).then(|| self.hosts as f64 / rate);
-        let (wrong, wrong_examples) = self.wrong(output.form, &reported, exited);
+        let (wrong, wrong_examples) = self.wrong(output, exited);
         let mut row = ModelResult {
             model: name.to_string(),
             seconds: run.seconds,
@@ -153,34 +152,15 @@ impl<'a> OutsideLap<'a> {
 
     /// The hosts it got wrong, and the first few of them. A list of servers judges the hosts it
     /// left out as "no server", once the list is complete.
-    fn wrong(
-        &self,
-        form: Form,
-        reported: &[&findings::Reported],
-        complete: bool,
-    ) -> (u64, Vec<String>) {
-        let world = self.sim.world();
-        let by_addr: std::collections::HashMap<Ipv4Addr, _> =
-            reported.iter().map(|f| (f.addr, *f)).collect();
-        let mut wrong = 0;
-        let mut examples = Vec::new();
-        for addr in world.range {
-            let truth = world.truth(addr, self.opts.timeout);
-            let (right, said) = match (by_addr.get(&addr), form) {
-                (Some(f), _) => (agrees(&truth, Some(f.kind), f.status), f.said()),
-                (None, Form::ServersOnly) if complete => {
-                    (agrees(&truth, None, None), "no server".into())
-                }
-                (None, _) => continue,
-            };
-            if !right {
-                wrong += 1;
-                if examples.len() < 3 {
-                    examples.push(format!("{addr}: {said}, expected {truth}"));
-                }
-            }
-        }
-        (wrong, examples)
+    fn wrong(&self, output: &Output, complete: bool) -> (u64, Vec<String>) {
+        let judged = judge_hosts(self.sim.world(), self.opts.timeout, output, complete);
+        let wrong: Vec<&Judged> = judged.iter().filter(|j| !j.right).collect();
+        let examples = wrong
+            .iter()
+            .take(3)
+            .map(|j| format!("{}: {}, expected {}", j.addr, j.said, j.truth))
+            .collect();
+        (wrong.len() as u64, examples)
     }
 
     fn figures(&self, name: &str, command: String, run: &Run, row: &ModelResult) -> Outside {
