@@ -24,7 +24,7 @@ pub struct SpawnThatBorrows;
 
 /// A std `MutexGuard` held across an `.await`, in a spawned task: the future is not `Send`.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 #[doc = include_str!("wrong/guard_across_await.rs")]
 /// ```
 #[derive(Debug)]
