@@ -33,12 +33,12 @@ use crate::targets::Spec;
 use crate::watchdog::watchdog;
 use crate::{models, Failure};
 
-/// What the child reports, in KiB as `/proc` gives it.
+/// What the child reports: its peak resident memory, in KiB as `/proc` gives it (the
+/// fallback where no cgroup counts the kernel's part; the probes it held, the parent counts on
+/// the simulated hosts).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Reading {
-    pub before_kib: u64,
     pub peak_kib: u64,
-    pub completed: u64,
 }
 
 /// One model's figure.
@@ -135,7 +135,6 @@ pub fn child(
         }
     }
     let model = models::require(model)?;
-    let before_kib = status_kib("VmRSS").map_err(Failure::Run)?;
     // There are as many targets as connections, so a concurrent model holds them all in flight
     // for one timeout and is done. A model that probes one or two at a time would take a
     // timeout per target: it is stopped one timeout after its first probe ends (and gets no
@@ -143,14 +142,12 @@ pub fn child(
     // pool of a thousand threads can take longer to start than a timeout.
     let config = ScanConfig::new(timeout, max_connections).with_stop(interrupt.clone());
     let mut dog = None;
-    let summary = model.scan(&mut targets.into_iter(), &config, &mut |_| {
+    model.scan(&mut targets.into_iter(), &config, &mut |_| {
         dog.get_or_insert_with(|| watchdog(config.stop().clone(), Stop::new(), Some(timeout)));
     });
     drop(dog);
     let reading = Reading {
-        before_kib,
         peak_kib: status_kib("VmHWM").map_err(Failure::Run)?,
-        completed: summary.completed,
     };
     let line = serde_json::to_string(&reading).expect("plain numbers");
     println!("{line}");
