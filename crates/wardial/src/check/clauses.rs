@@ -114,16 +114,19 @@ pub fn notes(e: &Evidence) -> Vec<String> {
     notes
 }
 
-/// Every clause, in the order the report lists them.
+/// Every clause judged, in the order the report lists them.
+pub const CLAUSES: [fn(&Evidence) -> Verdict; 6] = [
+    truth,
+    exactly_once,
+    deadline,
+    max_connections,
+    concurrency,
+    outside,
+];
+
+/// The verdict of every clause.
 pub fn judge(e: &Evidence) -> Vec<Verdict> {
-    vec![
-        truth(e),
-        exactly_once(e),
-        deadline(e),
-        max_connections(e),
-        concurrency(e),
-        outside(e),
-    ]
+    CLAUSES.iter().map(|clause| clause(e)).collect()
 }
 
 /// The outcomes the truth accepts for a host.

@@ -197,7 +197,7 @@ struct Graded {
 }
 
 /// Clauses judged: all of them, even when the scanner reported nothing (then none passed).
-const CLAUSES: usize = 6;
+const CLAUSES: usize = super::clauses::CLAUSES.len();
 
 impl Graded {
     fn new(
