@@ -7,10 +7,10 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{text, wardial};
+use common::{finish, text, wardial};
 
 /// The first line a running child prints on stdout, read a byte at a time so that nothing after
-/// it is taken from the pipe (the rest stays for `wait_with_output`).
+/// it is taken from the pipe (the rest stays for [`finish`]).
 fn first_line(child: &mut std::process::Child) -> String {
     let mut first = String::new();
     let stdout = child.stdout.as_mut().unwrap();
@@ -330,7 +330,7 @@ fn ctrl_c_stops_a_scan_with_a_partial_summary_and_exit_130() {
         .status()
         .unwrap();
     assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+    let out = finish(child, "wardial after Ctrl-C");
     assert_eq!(out.status.code(), Some(130));
     let err = text(&out.stderr);
     assert!(err.contains("interrupted: scanned"), "{err}");
@@ -380,7 +380,7 @@ fn an_interrupted_scan_resumes_and_probes_every_target_once() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = finish(child, "wardial after Ctrl-C");
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     let mut seen = addresses(first.as_bytes());
     seen.extend(addresses(&out.stdout));
@@ -458,7 +458,7 @@ fn simnet_writes_its_targets_and_serves_until_interrupted() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = finish(child, "wardial after Ctrl-C");
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("simnet: stopped after"));
     std::fs::remove_file(&file).unwrap();
@@ -473,22 +473,6 @@ fn ctrl_c(child: &std::process::Child) {
     assert!(sent.success());
 }
 
-/// Waits for the child to exit; only a hang reaches the (generous) bound, then it is killed.
-fn exit_code_within(child: &mut std::process::Child, bound: std::time::Duration) -> Option<i32> {
-    let give_up = std::time::Instant::now() + bound;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if std::time::Instant::now() > give_up {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("wardial did not exit within {bound:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 /// A port where nothing listens (one the kernel just handed out, then freed): every probe to
 /// it is refused at once.
 fn closed_port() -> String {
@@ -497,40 +481,32 @@ fn closed_port() -> String {
 }
 
 /// `wardial scan ARGS` with its standard output to read and nothing on the others.
-fn scan_to_read(args: &[&str]) -> (std::process::Child, std::process::ChildStdout) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
+fn scan_to_read(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_wardial"))
         .arg("scan")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    (child, stdout)
-}
-
-/// Reads up to the end of the first line (the Ctrl-C handler is installed by then).
-fn read_first_line(stdout: &mut impl Read) {
-    let mut byte = [0u8; 1];
-    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+        .unwrap()
 }
 
 #[test]
 fn a_second_ctrl_c_quits_even_while_stdout_is_a_full_pipe() {
     // Every probe refused at once, and a /16 prints far more lines than a pipe holds.
     let port = closed_port();
-    let (mut child, mut stdout) =
-        scan_to_read(&["127.0.0.0/16", "-p", &port, "--all", "-m", "callbacks"]);
+    let mut child = scan_to_read(&["127.0.0.0/16", "-p", &port, "--all", "-m", "callbacks"]);
     // Read the first line, then nothing more: the pipe fills (about 64 KiB, some 2000 lines)
     // and the scan blocks writing to it.
-    read_first_line(&mut stdout);
+    first_line(&mut child);
+    let stdout = child.stdout.take();
     std::thread::sleep(std::time::Duration::from_millis(500));
     ctrl_c(&child);
     std::thread::sleep(std::time::Duration::from_millis(200));
     ctrl_c(&child);
-    let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
-    assert_eq!(code, Some(130));
+    let out = finish(child, "wardial after a second Ctrl-C");
+    assert_eq!(out.status.code(), Some(130));
     drop(stdout);
 }
 
@@ -545,7 +521,7 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
             std::process::id()
         ));
         let resume_arg = resume.to_string_lossy();
-        let (mut child, mut stdout) = scan_to_read(&[
+        let mut child = scan_to_read(&[
             "127.0.0.0/30",
             "-p",
             &port,
@@ -558,10 +534,10 @@ fn ctrl_c_ends_a_paced_scan_that_waits_for_its_next_start() {
             &resume_arg,
         ]);
         // The first finding: the scan now waits for its second start.
-        read_first_line(&mut stdout);
+        first_line(&mut child);
         ctrl_c(&child);
-        let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
-        assert_eq!(code, Some(130), "{model}");
+        let out = finish(child, "a paced scan after Ctrl-C");
+        assert_eq!(out.status.code(), Some(130), "{model}");
         // Where it stopped is saved: after the one target taken.
         let state = std::fs::read_to_string(&resume).unwrap();
         assert!(state.contains("\"position\": 1,"), "{model}: {state}");
@@ -610,15 +586,9 @@ fn ctrl_c_while_reading_targets_from_stdin_stops_reading() {
     writeln!(stdin, "127.0.0.1").unwrap();
     wait_for_sigint_handler(&child);
     ctrl_c(&child);
-    let code = exit_code_within(&mut child, std::time::Duration::from_secs(20));
-    assert_eq!(code, Some(130));
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let out = finish(child, "wardial reading stdin after Ctrl-C");
+    assert_eq!(out.status.code(), Some(130));
+    let err = text(&out.stderr);
     assert!(
         err.contains("interrupted while reading targets from stdin"),
         "{err}"

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{text, wardial};
+use common::{finish, text, wardial};
 
 /// A folder of this test's own, emptied.
 fn scratch(name: &str) -> PathBuf {
@@ -274,15 +274,9 @@ fn a_reader_that_goes_away_ends_the_scan_quietly() {
         .unwrap();
     drop(child.stdout.take());
     // The closed pipe stops the scan: not done (3), and no panic about a failed print.
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(3), "{err}");
+    let out = finish(child, "a scan whose stdout closed");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     // The same with stderr closed from the start and a budget that ends the scan early.
     let mut child = Command::new(env!("CARGO_BIN_EXE_wardial"))
@@ -302,7 +296,8 @@ fn a_reader_that_goes_away_ends_the_scan_quietly() {
         .spawn()
         .unwrap();
     drop(child.stderr.take());
-    assert_eq!(child.wait().unwrap().code(), Some(3));
+    let out = finish(child, "a scan whose stderr is closed");
+    assert_eq!(out.status.code(), Some(3));
 }
 
 #[test]
