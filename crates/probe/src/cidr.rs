@@ -86,6 +86,12 @@ impl Cidr {
         u32::from(addr) & Self::mask(self.prefix) == u32::from(self.network)
     }
 
+    /// Whether every address of `other` is in this block (blocks never overlap partly: one
+    /// holds the other, or they are apart).
+    pub fn covers(&self, other: &Cidr) -> bool {
+        other.prefix >= self.prefix && self.contains(other.network)
+    }
+
     // ANCHOR: iter
     /// The addresses of the block, first to last, computed one at a time.
     pub fn iter(&self) -> CidrIter {
@@ -192,6 +198,17 @@ mod tests {
 
     fn cidr(s: &str) -> Cidr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_block_covers_itself_and_the_blocks_inside_it_only() {
+        let ten = Cidr::new(Ipv4Addr::new(10, 0, 0, 0), 8);
+        assert!(ten.covers(&ten));
+        assert!(ten.covers(&Cidr::new(Ipv4Addr::new(10, 9, 0, 0), 16)));
+        assert!(!ten.covers(&Cidr::new(Ipv4Addr::new(11, 0, 0, 0), 16)));
+        // 10.0.0.0/7 starts inside 10.0.0.0/8 but does not fit in it.
+        assert!(!ten.covers(&Cidr::new(Ipv4Addr::new(10, 0, 0, 0), 7)));
+        assert!(Cidr::new(Ipv4Addr::UNSPECIFIED, 0).covers(&ten));
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn world(
         .parse()
         .map_err(|e| Failure::Usage(format!("--range: {e}")))?;
     let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
-    if range.prefix() < 8 || !loopback.contains(range.first()) {
+    if !loopback.covers(&range) {
         return Err(Failure::Usage(format!(
             "--range {range} is outside 127.0.0.0/8: the simulated internet plays loopback addresses only"
         )));

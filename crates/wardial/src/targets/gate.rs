@@ -17,10 +17,9 @@ const PRIVATE: [(Ipv4Addr, u8); 5] = [
 
 /// Whether all of `net` lies inside loopback or a private range.
 pub fn is_private(net: &Cidr) -> bool {
-    PRIVATE.iter().any(|&(addr, prefix)| {
-        let block = Cidr::new(addr, prefix);
-        net.prefix() >= prefix && block.contains(net.first())
-    })
+    PRIVATE
+        .iter()
+        .any(|&(addr, prefix)| Cidr::new(addr, prefix).covers(net))
 }
 
 /// The responsible-scanning gate: refuses public addresses unless `--allow-public` was given.

@@ -117,8 +117,8 @@ pub fn special_purpose() -> Vec<Cidr> {
 /// wholly inside one special-purpose range: `127.0.0.1` and `192.0.2.0/24` are scanned as
 /// typed, while `0.0.0.0/0` loses `10.0.0.0/8`, `127.0.0.0/8`, `224.0.0.0/4` and the rest.
 pub fn skips_special_purpose(net: &Cidr) -> bool {
-    let named = SPECIAL_PURPOSE.iter().any(|&(_, addr, prefix)| {
-        net.prefix() >= prefix && Cidr::new(addr, prefix).contains(net.first())
-    });
+    let named = SPECIAL_PURPOSE
+        .iter()
+        .any(|&(_, addr, prefix)| Cidr::new(addr, prefix).covers(net));
     !gate::is_private(net) && !named
 }
