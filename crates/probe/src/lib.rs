@@ -410,6 +410,11 @@ pub fn max_map_count() -> Option<usize> {
 /// arenas, the runtime's own threads.
 pub const MAPS_RESERVED: usize = 4096;
 
+/// Open files kept for everything in a process that is neither a connection nor a listener
+/// (stdio, a runtime's own, the process that started it), when a limit on open files is
+/// shared out.
+pub const FILES_RESERVED: u64 = 64;
+
 /// The most probes a model can hold when each costs `per_probe` memory mappings (`what` says
 /// which), and why, for [`Probe::capacity`]: `None` where the system does not say.
 pub fn mapping_capacity(per_probe: usize, what: &str) -> Option<(usize, String)> {

@@ -24,14 +24,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
-use wardial_probe::Cidr;
+use wardial_probe::{Cidr, FILES_RESERVED as RESERVE};
 
 use crate::server::{bound_at, fill_backlog, serving, Role, Serve};
 use crate::world::{Behaviour, World};
-
-/// Files kept back for everything that is neither a listener nor a connection (stdio, the
-/// runtime's own, the process that started the simnet).
-const RESERVE: u64 = 64;
 
 /// A listener at one host's address sees that host's connections only: a short queue is
 /// plenty, where the shared listeners of the other mode need thousands.

@@ -1,8 +1,7 @@
 //! Open-file limits: a scan needs a file per connection, and the default soft limit (1024 on
 //! many Linux desktops, 256 on macOS) is below what a concurrent scan asks for.
 
-/// Files kept back for everything that is not a probe (stdio, the runtime, listeners...).
-const RESERVE: u64 = 64;
+use wardial_probe::FILES_RESERVED as RESERVE;
 
 /// Raises the soft limit to the hard one; returns the limit now in force, if it can be known.
 pub fn raise_open_files() -> Option<u64> {
