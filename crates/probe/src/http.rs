@@ -63,20 +63,28 @@ static CUSTOM_USER_AGENT: OnceLock<String> = OnceLock::new();
 /// Refused: an empty value, one with control characters (a CR LF would end the header and let
 /// the value write headers of its own), or a second, different value.
 pub fn set_user_agent(agent: &str) -> Result<(), String> {
-    if agent.trim().is_empty() {
-        return Err("the User-Agent is empty".into());
-    }
-    if agent.chars().any(|c| c.is_control()) {
-        return Err("the User-Agent contains a control character (such as a line break)".into());
-    }
-    if !agent.is_ascii() {
-        return Err("the User-Agent must be ASCII (HTTP headers are bytes, not text)".into());
+    if let Some(problem) = header_text_problem(agent) {
+        return Err(format!("the User-Agent {problem}"));
     }
     let set = CUSTOM_USER_AGENT.get_or_init(|| agent.to_string());
     if set != agent {
         return Err(format!("the User-Agent is already '{set}'"));
     }
     Ok(())
+}
+
+/// What makes `text` unfit for a header's value, if anything: it must say something, on one
+/// line, in ASCII.
+pub fn header_text_problem(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() {
+        Some("is empty")
+    } else if text.chars().any(char::is_control) {
+        Some("contains a control character (such as a line break)")
+    } else if !text.is_ascii() {
+        Some("must be ASCII (HTTP headers are bytes, not text)")
+    } else {
+        None
+    }
 }
 
 /// The User-Agent probes send: the one set with [`set_user_agent`], or [`USER_AGENT`].

@@ -327,11 +327,10 @@ fn fresh(targets: Vec<Spec>, a: &ScanArgs) -> Result<ScanOptions, Failure> {
     opts.user_agent = match (&a.user_agent, &a.contact) {
         (Some(agent), _) => Some(agent.clone()),
         (None, Some(contact)) => {
-            if contact.chars().any(char::is_control) || !contact.is_ascii() {
-                return Err(Failure::Usage(
-                    "--contact: a contact must be plain ASCII text on one line (it goes into a header)"
-                        .into(),
-                ));
+            if let Some(problem) = wardial_probe::http::header_text_problem(contact) {
+                return Err(Failure::Usage(format!(
+                    "--contact: the contact {problem}: it goes into the User-Agent header"
+                )));
             }
             Some(wardial_probe::http::user_agent_with_contact(contact))
         }
