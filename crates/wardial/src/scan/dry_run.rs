@@ -17,12 +17,7 @@ pub fn dry_run(opts: &ScanOptions, interrupt: &Stop) -> Result<u64, Failure> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed = 0;
     let mut walk = walk;
-    loop {
-        let position = walk.position();
-        let Some(t) = walk.next() else { break };
-        if skip.contains(&position) {
-            continue;
-        }
+    while let Some((_, t)) = walk.next_not_in(&skip) {
         if interrupt.is_stopped() {
             break;
         }

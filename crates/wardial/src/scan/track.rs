@@ -105,27 +105,17 @@ impl Iterator for Tracked {
     type Item = Target;
 
     fn next(&mut self) -> Option<Target> {
-        loop {
-            if self.walk.size_hint().1 == Some(0) {
-                return None;
-            }
-            let position = self.walk.position();
-            if self.skip.contains(&position) {
-                self.walk.next();
-                continue;
-            }
-            let target = self.walk.next()?;
-            let mut in_flight = lock(&self.in_flight);
-            in_flight
-                .by_target
-                .entry(target)
-                .or_default()
-                .push(position);
-            in_flight.next = self.walk.position();
-            let now = Instant::now();
-            self.starts = (self.starts.0.or(Some(now)), Some(now), self.starts.2 + 1);
-            return Some(target);
-        }
+        let (position, target) = self.walk.next_not_in(&self.skip)?;
+        let mut in_flight = lock(&self.in_flight);
+        in_flight
+            .by_target
+            .entry(target)
+            .or_default()
+            .push(position);
+        in_flight.next = self.walk.position();
+        let now = Instant::now();
+        self.starts = (self.starts.0.or(Some(now)), Some(now), self.starts.2 + 1);
+        Some(target)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -1,5 +1,6 @@
 //! [`Walk`]: the targets of one shard in one order, computed one at a time.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use wardial_probe::Target;
@@ -53,6 +54,18 @@ impl Walk {
     /// save the lowest position whose probe has not finished, not this.
     pub fn position(&self) -> u64 {
         self.next
+    }
+
+    /// The next target whose position is not in `done` (those a previous run finished), with
+    /// its position.
+    pub fn next_not_in(&mut self, done: &HashSet<u64>) -> Option<(u64, Target)> {
+        loop {
+            let position = self.next;
+            let target = self.next()?;
+            if !done.contains(&position) {
+                return Some((position, target));
+            }
+        }
     }
 
     /// How many targets the shard has in all, done or not.
