@@ -86,6 +86,12 @@ impl Cidr {
         u32::from(addr) & Self::mask(self.prefix) == u32::from(self.network)
     }
 
+    /// Whether every address of `other` is in this block (blocks never overlap partly: one
+    /// holds the other, or they are apart).
+    pub fn covers(&self, other: &Cidr) -> bool {
+        other.prefix >= self.prefix && self.contains(other.network)
+    }
+
     // ANCHOR: iter
     /// The addresses of the block, first to last, computed one at a time.
     pub fn iter(&self) -> CidrIter {
