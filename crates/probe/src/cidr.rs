@@ -43,6 +43,13 @@ impl fmt::Display for CidrError {
 impl std::error::Error for CidrError {}
 
 impl Cidr {
+    /// 127.0.0.0/8, this machine's own: where the simulated internet plays, and all a test may
+    /// touch.
+    pub const LOOPBACK: Cidr = Cidr {
+        network: Ipv4Addr::new(127, 0, 0, 0),
+        prefix: 8,
+    };
+
     /// The network `addr/prefix`, host bits masked. Panics if `prefix > 32`: use [`str::parse`]
     /// for input that has not been checked.
     pub fn new(addr: Ipv4Addr, prefix: u8) -> Cidr {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, Stream};
 
-use crate::{ScanConfig, Stop, Target, Targets};
+use crate::{ScanConfig, Target, Targets};
 
 /// The longest a feed asks a model to wait before it looks at the stop again: a paced scan
 /// answers Ctrl-C within this, whatever its rate.
@@ -107,7 +107,7 @@ impl<'a> Feed<'a> {
         Feed {
             config,
             targets,
-            pacer: config.rate.map(Pacer::new),
+            pacer: config.pace.clone(),
             ended: false,
         }
     }
@@ -119,11 +119,10 @@ impl<'a> Feed<'a> {
         if self.ended {
             return Next::End;
         }
-        if self.stop().is_stopped() {
-            // Targets remain unless the iterator can tell that none do (a CIDR range knows its
-            // length; an iterator that cannot say counts as having more).
-            let none_left = self.targets.size_hint().1 == Some(0);
-            self.config.cut_short.store(!none_left, Ordering::Relaxed);
+        if self.config.stop().is_stopped() {
+            self.config
+                .cut_short
+                .store(!self.none_left(), Ordering::Relaxed);
             self.ended = true;
             return Next::End;
         }
@@ -131,10 +130,9 @@ impl<'a> Feed<'a> {
             // Paced before the target is taken: a stop that lands during the wait leaves it
             // untaken.
             if let Err(slot) = pacer.start(now) {
-                // Unless none is left: then the scan must not wait a whole interval to learn
-                // that it has ended. (Asked only here, where a wait is about to begin: the
-                // targets may take some work to tell.)
-                if self.targets.size_hint().1 == Some(0) {
+                // Unless none is left: the scan must not wait a whole interval to learn that
+                // it has ended.
+                if self.none_left() {
                     self.ended = true;
                     return Next::End;
                 }
@@ -188,8 +186,10 @@ impl<'a> Feed<'a> {
         }))
     }
 
-    fn stop(&self) -> &Stop {
-        self.config.stop()
+    /// Whether the targets say that none remain. A CIDR range knows its length; an iterator
+    /// that cannot say counts as having more.
+    fn none_left(&self) -> bool {
+        self.targets.size_hint().1 == Some(0)
     }
 }
 
@@ -275,7 +275,7 @@ mod tests {
             Duration::from_secs(20),
             "a stop did not end the paced wait",
             || {
-                let stop = Stop::new();
+                let stop = crate::Stop::new();
                 let config = ScanConfig::new(Duration::from_secs(1), 4)
                     .with_rate(MIN_RATE)
                     .with_stop(stop.clone());
@@ -347,8 +347,8 @@ mod tests {
             std::thread::sleep(when.saturating_duration_since(Instant::now()));
             std::future::ready(())
         };
-        // 50 ms apart, so that each start after the first surely has to wait.
-        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(20.0);
+        // 100 ms apart, so that each start after the first has to wait.
+        let config = ScanConfig::new(Duration::from_secs(1), 4).with_rate(10.0);
         let mut all = targets(3);
         let feed = config.until_stopped(&mut all);
         let taken: Vec<Target> =

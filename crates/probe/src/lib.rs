@@ -294,8 +294,8 @@ pub struct ScanConfig {
     timeout: Duration,
     max_connections: NonZeroUsize,
     stop: Stop,
-    /// Probes start at most this many a second, evenly spaced, if set.
-    rate: Option<f64>,
+    /// Spaces the starts of probes, if the scan has a rate: each scan's feed starts from a copy.
+    pace: Option<feed::Pacer>,
     /// Set when the stop refused a model its next target while targets remained; written by
     /// the scan that runs with this config (one at a time: give concurrent scans a clone each).
     cut_short: AtomicBool,
@@ -308,7 +308,7 @@ impl Clone for ScanConfig {
             timeout: self.timeout,
             max_connections: self.max_connections,
             stop: self.stop.clone(),
-            rate: self.rate,
+            pace: self.pace.clone(),
             cut_short: AtomicBool::new(false),
         }
     }
@@ -334,7 +334,7 @@ impl ScanConfig {
             timeout,
             max_connections,
             stop: Stop::new(),
-            rate: None,
+            pace: None,
             cut_short: AtomicBool::new(false),
         }
     }
@@ -352,15 +352,8 @@ impl ScanConfig {
     /// If `per_second` is outside [`feed::MIN_RATE`] to [`feed::MAX_RATE`]. (The CLI refuses
     /// one with a message.)
     pub fn with_rate(mut self, per_second: f64) -> ScanConfig {
-        // Checked now, where the caller is, rather than when a scan starts.
-        feed::Pacer::new(per_second);
-        self.rate = Some(per_second);
+        self.pace = Some(feed::Pacer::new(per_second));
         self
-    }
-
-    /// The pace, in probes a second, if the scan has one.
-    pub fn rate(&self) -> Option<f64> {
-        self.rate
     }
 
     /// The total deadline of one probe, from its start (not a per-read timeout: a peer that

@@ -50,14 +50,13 @@ pub struct AtAddresses {
 /// scanner's range arithmetic lands. Only addresses in 127.0.0.0/8, and never 127.0.0.1
 /// (which other servers on this machine use).
 pub fn neighbours(range: Cidr, n: u32) -> Vec<Ipv4Addr> {
-    let loopback = Cidr::new(Ipv4Addr::new(127, 0, 0, 0), 8);
     let (first, last) = (u32::from(range.first()), u32::from(range.last()));
     let below = (1..=n).filter_map(|i| first.checked_sub(i));
     let above = (1..=n).filter_map(|i| last.checked_add(i));
     below
         .chain(above)
         .map(Ipv4Addr::from)
-        .filter(|a| loopback.contains(*a) && *a != Ipv4Addr::LOCALHOST)
+        .filter(|a| Cidr::LOOPBACK.contains(*a) && *a != Ipv4Addr::LOCALHOST)
         .collect()
 }
 

@@ -43,7 +43,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             _ if network.is_none() => {
                 let cidr: Cidr = arg.parse().map_err(|e| format!("{e}"))?;
-                if !Cidr::new([127, 0, 0, 0].into(), 8).contains(cidr.network()) {
+                if !Cidr::LOOPBACK.covers(&cidr) {
                     return Err(format!(
                         "{cidr} is not inside 127.0.0.0/8: the simulated internet plays loopback networks only, so that nothing leaves this machine"
                     ));

@@ -65,8 +65,7 @@ pub fn world(
     let range: Cidr = range
         .parse()
         .map_err(|e| Failure::Usage(format!("--range: {e}")))?;
-    let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
-    if !loopback.covers(&range) {
+    if !Cidr::LOOPBACK.covers(&range) {
         return Err(Failure::Usage(format!(
             "--range {range} is outside 127.0.0.0/8: the simulated internet plays loopback addresses only"
         )));

@@ -141,8 +141,7 @@ fn start_hosts(a: &CheckArgs) -> Result<(Simnet, Vec<std::net::Ipv4Addr>), Failu
 /// The world a scanner is checked on: every behaviour present, a live host too slow for the
 /// timeout, and a trickle that only a total deadline stops (the in-process suite's world).
 fn check_world(range: Cidr, timeout: Duration) -> Result<World, Failure> {
-    let loopback = Cidr::new([127, 0, 0, 0].into(), 8);
-    if !loopback.covers(&range) || !(16..=27).contains(&range.prefix()) {
+    if !Cidr::LOOPBACK.covers(&range) || !(16..=27).contains(&range.prefix()) {
         return Err(Failure::Usage(format!(
             "--range {range}: a check needs a range inside 127.0.0.0/8 from a /16 to a /27 (at least 32 hosts, so that every behaviour lives there)"
         )));
