@@ -52,42 +52,50 @@ impl InFlight {
 pub struct Tracked {
     walk: Walk,
     skip: Arc<HashSet<u64>>,
-    /// The same positions in order, to count those ahead in O(log n): a paced scan asks how
-    /// many targets are left each time it is about to wait.
-    skip_in_order: Vec<u64>,
+    /// How many positions of `skip` the walk has still to pass: kept as it goes, because a
+    /// paced scan asks how many targets are left each time it is about to wait.
+    done_ahead: usize,
     in_flight: Arc<Mutex<InFlight>>,
-    /// When the first and the last target were taken, and how many: a model takes a target
-    /// when it starts its probe, so these time the starts.
-    starts: (Option<Instant>, Option<Instant>, u64),
+    starts: Starts,
+}
+
+/// When a model took its first and its last target, and how many it took: a model takes a
+/// target when it starts its probe, so these time the starts.
+#[derive(Debug, Default)]
+struct Starts {
+    first: Option<Instant>,
+    last: Option<Instant>,
+    count: u64,
 }
 
 impl Tracked {
     /// The targets of `walk`, which starts at position `start`, without the positions in `skip`.
     pub fn new(walk: Walk, start: u64, skip: HashSet<u64>) -> Tracked {
         Tracked {
+            done_ahead: skip.iter().filter(|&&p| p >= walk.position()).count(),
             walk,
-            skip_in_order: {
-                let mut positions: Vec<u64> = skip.iter().copied().collect();
-                positions.sort_unstable();
-                positions
-            },
             skip: Arc::new(skip),
             in_flight: Arc::new(Mutex::new(InFlight {
                 next: start,
                 ..InFlight::default()
             })),
-            starts: (None, None, 0),
+            starts: Starts::default(),
         }
     }
 
     /// Probes started per second, from the first start to the last (what `--rate` limits), once
     /// two have started.
     pub fn started_per_second(&self) -> Option<f64> {
-        let (Some(first), Some(last), n) = self.starts else {
+        let Starts {
+            first: Some(first),
+            last: Some(last),
+            count,
+        } = self.starts
+        else {
             return None;
         };
         let span = last.duration_since(first).as_secs_f64();
-        (n >= 2 && span > 0.0).then(|| (n - 1) as f64 / span)
+        (count >= 2 && span > 0.0).then(|| (count - 1) as f64 / span)
     }
 
     /// The record of positions in flight, shared with whoever receives the findings.
@@ -105,7 +113,10 @@ impl Iterator for Tracked {
     type Item = Target;
 
     fn next(&mut self) -> Option<Target> {
+        let from = self.walk.position();
         let (position, target) = self.walk.next_not_in(&self.skip)?;
+        // Every position passed over on the way was a done one.
+        self.done_ahead -= (position - from) as usize;
         let mut in_flight = lock(&self.in_flight);
         in_flight
             .by_target
@@ -114,7 +125,9 @@ impl Iterator for Tracked {
             .push(position);
         in_flight.next = self.walk.position();
         let now = Instant::now();
-        self.starts = (self.starts.0.or(Some(now)), Some(now), self.starts.2 + 1);
+        self.starts.first.get_or_insert(now);
+        self.starts.last = Some(now);
+        self.starts.count += 1;
         Some(target)
     }
 
@@ -122,9 +135,32 @@ impl Iterator for Tracked {
         // Exact: the walk's rest minus the positions in it already done. (A stop asks this
         // whether anything remains, and a resumed scan whose rest is all done has nothing.)
         let rest = self.walk.size_hint().1.unwrap_or(usize::MAX);
-        let from = self.walk.position();
-        let skipped = self.skip_in_order.len() - self.skip_in_order.partition_point(|&p| p < from);
-        let left = rest.saturating_sub(skipped);
+        let left = rest.saturating_sub(self.done_ahead);
         (left, Some(left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::targets::{Order, Ports, Shard, Spec, TargetSet};
+
+    #[test]
+    fn the_targets_left_leave_out_those_done_as_the_walk_passes_them() {
+        let specs = [Spec::Net("127.0.0.0/29".parse().unwrap())];
+        let set = Arc::new(TargetSet::new(&specs, &Ports::one(80), &[], true));
+        let walk = set.walk(Order::Sequential, Shard::ALL, 0);
+        let done: HashSet<u64> = [2, 3, 7].into();
+        let mut targets = Tracked::new(walk, 0, done);
+        let mut left = Vec::new();
+        let mut last = Vec::new();
+        while targets.size_hint().0 > 0 {
+            left.push(targets.size_hint().0);
+            last.push(targets.next().unwrap().addr.octets()[3]);
+        }
+        assert_eq!(left, [5, 4, 3, 2, 1]);
+        assert_eq!(last, [0, 1, 4, 5, 6], "positions 2, 3 and 7 were done");
+        assert_eq!(targets.next(), None);
+        assert_eq!(lock(&targets.in_flight).unfinished().len(), 5);
     }
 }
