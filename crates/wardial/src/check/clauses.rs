@@ -185,14 +185,11 @@ pub fn judge_hosts<'a>(
     output: &'a Output,
     complete: bool,
 ) -> Vec<Judged<'a>> {
-    let mut by_addr: HashMap<Ipv4Addr, &Reported> = HashMap::new();
-    for f in output
-        .findings
-        .iter()
-        .filter(|f| world.range.contains(f.addr))
-    {
-        by_addr.entry(f.addr).or_insert(f);
-    }
+    let by_addr: HashMap<Ipv4Addr, &Reported> = output
+        .first_reports_in(world.range)
+        .into_iter()
+        .map(|f| (f.addr, f))
+        .collect();
     let listed = output.form == Form::ServersOnly && complete;
     world
         .range

@@ -14,10 +14,11 @@
 //!
 //! A line `total ips found = N` (the homework's last line), on either stream, is kept too.
 
+use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use wardial_probe::Outcome;
+use wardial_probe::{Cidr, Outcome};
 
 use super::process::Line;
 
@@ -108,6 +109,18 @@ pub struct Output {
     pub findings: Vec<Reported>,
     /// The `total ips found = N` line, if there was one.
     pub total: Option<u64>,
+}
+
+impl Output {
+    /// The first report of each host in `range`, in the order printed: the exactly-once clause
+    /// judges repeats, everything else the first word on a host.
+    pub fn first_reports_in(&self, range: Cidr) -> Vec<&Reported> {
+        let mut seen = HashSet::new();
+        self.findings
+            .iter()
+            .filter(|f| range.contains(f.addr) && seen.insert(f.addr))
+            .collect()
+    }
 }
 
 /// Reads what a scanner printed (see the module's documentation).

@@ -95,13 +95,7 @@ impl<'a> OutsideLap<'a> {
 
     /// The row of a scanner that reported: time, rate, found, agreement with the truth.
     fn row(&self, name: &str, run: &Run, output: &Output) -> ModelResult {
-        let range = self.sim.world().range;
-        let mut seen = std::collections::HashSet::new();
-        let reported: Vec<_> = output
-            .findings
-            .iter()
-            .filter(|f| range.contains(f.addr) && seen.insert(f.addr))
-            .collect();
+        let reported = output.first_reports_in(self.sim.world().range);
         let exited = run.ended == Ended::Exited(0);
         let completed = match output.form {
             Form::Outcomes => reported.len() as u64,
